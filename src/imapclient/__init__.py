@@ -1,0 +1,56 @@
+"""imapclient: an easy-to-use, Pythonic and complete IMAP client library.
+
+``from imapclient import IMAPClient`` gives the blocking client. The protocol core lives
+in :mod:`imapclient.protocol` (sans-IO), every operation once in
+:mod:`imapclient.commands`.
+"""
+
+from .client import IMAPClient
+from .exceptions import (
+    CapabilityError,
+    CommandError,
+    IllegalStateError,
+    IMAPClientAbortError,
+    IMAPClientError,
+    IMAPClientReadOnlyError,
+    InvalidCriteriaError,
+    LoginError,
+    ProtocolError,
+    TLSRequiredError,
+)
+from .response_types import SearchIds, SequenceSet
+from .transport import SocketTimeout
+
+__version__ = "0.1.0"
+
+# Common message flags, as bytes (the form flags take in responses).
+DELETED = rb"\Deleted"
+SEEN = rb"\Seen"
+ANSWERED = rb"\Answered"
+FLAGGED = rb"\Flagged"
+DRAFT = rb"\Draft"
+RECENT = rb"\Recent"  # read-only: set by the server
+
+__all__ = [
+    "ANSWERED",
+    "DELETED",
+    "DRAFT",
+    "FLAGGED",
+    "RECENT",
+    "SEEN",
+    "CapabilityError",
+    "CommandError",
+    "IMAPClient",
+    "IMAPClientAbortError",
+    "IMAPClientError",
+    "IMAPClientReadOnlyError",
+    "IllegalStateError",
+    "InvalidCriteriaError",
+    "LoginError",
+    "ProtocolError",
+    "SearchIds",
+    "SequenceSet",
+    "SocketTimeout",
+    "TLSRequiredError",
+    "__version__",
+]

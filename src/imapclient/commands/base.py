@@ -1,0 +1,181 @@
+"""The contract between the command layer and the front ends.
+
+Every operation of the API is written once, as a generator: it yields a
+:class:`Request` (or a list of them, to have several in flight at once), receives the
+completed :class:`~imapclient.protocol.session.PendingCommand` (or list) back, and finally
+returns the documented value. The blocking and asyncio clients only drive these
+generators; neither builds a command or shapes a result itself.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Generator, Iterable
+from dataclasses import dataclass
+from typing import Any, Protocol, TypeVar
+
+from .. import imap_utf7
+from ..exceptions import CapabilityError, CommandError, IllegalStateError
+from ..protocol.encoder import Atom, Command
+from ..protocol.responses import Response, StatusResponse, UntaggedResponse
+from ..protocol.session import ConnectionState, ContinuationHandler, PendingCommand, Session
+
+__all__ = [
+    "Context",
+    "Op",
+    "Request",
+    "check",
+    "decode_folder",
+    "encode_folder",
+    "join_message_ids",
+    "require_capability",
+    "require_selected",
+    "simple",
+    "untagged_as_tuple",
+]
+
+T = TypeVar("T")
+
+
+@dataclass(slots=True)
+class Request:
+    """One command for the front end to send and wait for."""
+
+    command: Command
+    claims: Iterable[bytes] | None = None
+    on_continuation: ContinuationHandler | None = None
+
+
+#: An operation: yields requests, receives their completed commands, returns a value.
+Op = Generator["Request | list[Request]", Any, T]
+
+
+class Context(Protocol):
+    """What operations need to know about the client that runs them."""
+
+    use_uid: bool
+    folder_encode: bool
+    normalise_times: bool
+
+    @property
+    def _session(self) -> Session: ...
+
+
+def check(pending: PendingCommand, error: type[CommandError] = CommandError) -> StatusResponse:
+    """Return the tagged response if it is OK; raise ``error`` for NO or BAD."""
+    result = pending.outcome()
+    if result.status == b"OK":
+        return result
+    name = pending.name.decode("ascii", "replace")
+    code = result.code.name if result.code else None
+    text = result.text.decode("utf-8", "replace")
+    detail = f" [{code.decode('ascii', 'replace')}]" if code else ""
+    raise error(
+        f"{name} failed: {result.status.decode()}{detail} {text}".rstrip(),
+        status=result.status,
+        text=result.text,
+        code=code,
+        command=pending.name,
+    )
+
+
+def simple(name: bytes, *args: Any) -> Op[bytes]:
+    """An operation that sends one command and returns the OK text."""
+    pending = yield Request(Command(name, args))
+    return check(pending).text
+
+
+def require_capability(ctx: Context, *names: bytes) -> Op[None]:
+    """Raise CapabilityError unless the server announces one of ``names``."""
+    caps = yield from capabilities(ctx)
+    if not any(n in caps for n in names):
+        wanted = " or ".join(n.decode() for n in names)
+        raise CapabilityError(f"server does not support {wanted}")
+
+
+def capabilities(ctx: Context) -> Op[tuple[bytes, ...]]:
+    """The server's capabilities: cached, asked for when unknown or stale."""
+    session = ctx._session
+    if session.capabilities is None:
+        pending = yield Request(Command(b"CAPABILITY"))
+        check(pending)
+        if session.capabilities is None:
+            session.capabilities = ()
+    return session.capabilities
+
+
+def encode_folder(ctx: Context, folder: str | bytes) -> bytes:
+    """A folder name as sent: modified UTF-7 for str when folder_encode is on."""
+    if isinstance(folder, bytes):
+        return folder
+    if not isinstance(folder, str):
+        raise TypeError(f"folder name must be str or bytes, not {type(folder).__name__}")
+    if ctx.folder_encode:
+        return imap_utf7.encode(folder)
+    return folder.encode("utf-8")
+
+
+def decode_folder(ctx: Context, name: bytes) -> str | bytes:
+    """A folder name as returned: str (modified UTF-7 decoded) when folder_encode is on."""
+    if ctx.folder_encode:
+        return imap_utf7.decode(name)
+    return name
+
+
+_MESSAGE_SET = re.compile(rb"(?:\d+|\*)(?:[:-](?:\d+|\*))?(?:,(?:\d+|\*)(?:[:-](?:\d+|\*))?)*\Z")
+
+
+def join_message_ids(messages: Any) -> Atom | None:
+    """Message ids as an IMAP sequence set: an int, a sequence of ints, or a string such
+    as ``'2:*'`` or ``'2,4:7,9'``. Returns None for an empty sequence.
+
+    Raises ValueError for anything that is not a valid message set.
+    """
+    if isinstance(messages, bool):
+        raise ValueError(f"invalid message id {messages!r}")
+    if isinstance(messages, int):
+        if messages < 0:
+            raise ValueError(f"invalid message id {messages}")
+        return Atom(str(messages).encode("ascii"))
+    if isinstance(messages, (str, bytes)):
+        raw = messages.encode("ascii", "replace") if isinstance(messages, str) else messages
+        raw = raw.replace(b" ", b"")
+        if not _MESSAGE_SET.match(raw):
+            raise ValueError(f"invalid message set {messages!r}")
+        return Atom(raw.replace(b"-", b":"))
+    parts = []
+    for m in messages:
+        if isinstance(m, bool) or not isinstance(m, (int, str, bytes)):
+            raise ValueError(f"invalid message id {m!r}")
+        atom = join_message_ids(m)
+        assert atom is not None
+        parts.append(atom.value)
+    if not parts:
+        return None
+    return Atom(b",".join(parts))
+
+
+def untagged_as_tuple(response: Response) -> tuple[Any, ...]:
+    """The documented shape of an unsolicited response, as returned by ``noop()`` and
+    ``idle_check()``: ``(1, b'EXISTS')``, ``(b'OK', b'Still here')``,
+    ``(3, b'FETCH', (b'FLAGS', (b'\\\\Seen',)))``."""
+    if isinstance(response, StatusResponse):
+        return (response.status, response.text)
+    if isinstance(response, UntaggedResponse):
+        if response.number is not None:
+            if response.name == b"FETCH":
+                flat: list[Any] = []
+                for key, value in response.data.items():
+                    flat += (key, value)
+                return (response.number, response.name, tuple(flat))
+            if response.data is None:
+                return (response.number, response.name)
+            return (response.number, response.name, response.data)
+        return (response.name, response.data)
+    return (b"+", response.text)
+
+
+def require_selected(ctx: Context) -> None:
+    """Raise IllegalStateError unless a folder is selected."""
+    if ctx._session.state is not ConnectionState.SELECTED:
+        raise IllegalStateError("no folder is selected")

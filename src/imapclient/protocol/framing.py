@@ -1,0 +1,181 @@
+"""Splitting the server's byte stream into complete responses.
+
+A response is one line, or a line ending in a literal announcement (``{n}`` or ``~{n}``)
+followed by ``n`` bytes of literal data and then the rest of the response, and so on. The
+framer only finds where responses end; the parser interprets them.
+
+Scanning is linear in the data fed, however it is chunked: the framer remembers where it
+stopped looking for a line end and where a pending literal ends, so no byte is examined
+twice (feeding a 50 MB literal one byte at a time costs 50 million cheap appends, not a
+quadratic rescan). Limits are checked as data arrives, so a hostile announcement such as
+``{9999999999}`` fails immediately and nothing is allocated for it.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ..exceptions import ConnectionClosedError, LimitExceededError, ProtocolError
+from .limits import DEFAULT_LIMITS, Limits
+from .tolerances import DEFAULT_TOLERANCES, Tolerance
+
+__all__ = ["Framer"]
+
+# A literal announcement at the very end of a line (the line end itself already removed).
+# 20 digits is far beyond any limit; it keeps int() of an absurd digit string cheap.
+_LITERAL_TAIL = re.compile(rb"~?\{(\d{1,20})\}\Z")
+
+
+class Framer:
+    """Feed bytes with :meth:`feed`; take complete responses from :meth:`next_response`.
+
+    Each response is returned as one ``bytes`` object holding its lines and literals,
+    exactly as received except that the final line end is removed. Literal data is kept
+    verbatim, CR and LF included; the parser locates it again from the ``{n}`` markers.
+    """
+
+    __slots__ = (
+        "_buf",
+        "_closed",
+        "_line_start",
+        "_literal_end",
+        "_literal_start",
+        "_scan",
+        "limits",
+        "tolerances",
+    )
+
+    def __init__(
+        self, limits: Limits = DEFAULT_LIMITS, tolerances: Tolerance = DEFAULT_TOLERANCES
+    ) -> None:
+        self.limits = limits
+        self.tolerances = tolerances
+        self._buf = bytearray()
+        # Offsets into _buf, which always starts at the beginning of the current response.
+        self._line_start = 0  # start of the line being scanned
+        self._scan = 0  # where the search for the line's LF resumes
+        self._literal_start = 0
+        self._literal_end = -1  # end of a pending literal, or -1 when reading a line
+        self._closed = False
+
+    def feed(self, data: bytes | bytearray | memoryview) -> None:
+        """Add bytes received from the server."""
+        if self._closed:
+            raise ProtocolError("data fed to a framer after end of stream")
+        self._buf += data
+
+    @property
+    def buffered(self) -> int:
+        """Bytes received but not yet returned as part of a complete response."""
+        return len(self._buf)
+
+    def discard(self) -> int:
+        """Drop everything buffered and not yet framed; return how many bytes were dropped.
+
+        Used after a STARTTLS OK: whatever the server sent in plaintext after it must never
+        be processed (RFC 9051 section 6.2.1).
+        """
+        dropped = len(self._buf)
+        self._buf.clear()
+        self._line_start = self._scan = 0
+        self._literal_end = -1
+        return dropped
+
+    def next_response(self) -> bytes | None:
+        """Return the next complete response, or None if more data is needed.
+
+        Raises :class:`LimitExceededError` when the server exceeds a limit and
+        :class:`ProtocolError` for a malformed line end (when not tolerated).
+        """
+        buf = self._buf
+        limits = self.limits
+        while True:
+            if self._literal_end >= 0:
+                if len(buf) < self._literal_end:
+                    return None
+                self._line_start = self._scan = self._literal_end
+                self._literal_end = -1
+            lf = buf.find(b"\n", self._scan)
+            if lf < 0:
+                self._scan = len(buf)
+                if self._scan - self._line_start > limits.max_line_length:
+                    raise LimitExceededError(
+                        f"server line longer than {limits.max_line_length} bytes "
+                        "without a line end",
+                        limit="max_line_length",
+                        value=self._scan - self._line_start,
+                    )
+                if self._scan > limits.max_response_size:
+                    raise self._response_too_large(self._scan)
+                return None
+            line_end = lf  # exclusive end of the line's content
+            if lf > self._line_start and buf[lf - 1] == 0x0D:
+                line_end = lf - 1
+            elif not self.tolerances & Tolerance.BARE_LF:
+                raise ProtocolError("server line ended with a bare LF instead of CRLF")
+            if line_end - self._line_start > limits.max_line_length:
+                raise LimitExceededError(
+                    f"server line of {line_end - self._line_start} bytes exceeds the limit "
+                    f"of {limits.max_line_length}",
+                    limit="max_line_length",
+                    value=line_end - self._line_start,
+                )
+            if lf + 1 > limits.max_response_size:
+                raise self._response_too_large(lf + 1)
+            size = self._literal_size(buf, line_end)
+            if size is None:
+                response = bytes(buf[:line_end])
+                del buf[: lf + 1]
+                self._line_start = self._scan = 0
+                return response
+            if size > limits.max_literal_size:
+                raise LimitExceededError(
+                    f"server announced a literal of {size} bytes; the limit is "
+                    f"{limits.max_literal_size}",
+                    limit="max_literal_size",
+                    value=size,
+                )
+            if lf + 1 + size > limits.max_response_size:
+                raise self._response_too_large(lf + 1 + size)
+            self._literal_start = lf + 1
+            self._literal_end = lf + 1 + size
+
+    def eof(self) -> None:
+        """Signal that the server closed the stream.
+
+        Raises :class:`ConnectionClosedError` describing what was cut off if a response was
+        incomplete; a partial response is never returned as if it were whole.
+        """
+        self._closed = True
+        if self._literal_end >= 0:
+            size = self._literal_end - self._literal_start
+            got = len(self._buf) - self._literal_start
+            raise ConnectionClosedError(
+                f"connection closed in the middle of a literal ({got} of {size} bytes received)"
+            )
+        if self._buf:
+            raise ConnectionClosedError(
+                f"connection closed in the middle of a response ({len(self._buf)} bytes "
+                "of an incomplete response discarded)"
+            )
+
+    # -- helpers ---------------------------------------------------------------
+
+    @staticmethod
+    def _literal_size(buf: bytearray, line_end: int) -> int | None:
+        if line_end == 0 or buf[line_end - 1] != 0x7D:  # "}"
+            return None
+        brace = buf.rfind(b"{", max(0, line_end - 24), line_end)
+        if brace < 0:
+            return None
+        start = brace - 1 if brace > 0 and buf[brace - 1] == 0x7E else brace  # "~{"
+        m = _LITERAL_TAIL.match(buf, start, line_end)
+        return int(m.group(1)) if m else None
+
+    def _response_too_large(self, size: int) -> LimitExceededError:
+        return LimitExceededError(
+            f"server response of at least {size} bytes exceeds the limit of "
+            f"{self.limits.max_response_size}",
+            limit="max_response_size",
+            value=size,
+        )

@@ -1,0 +1,1005 @@
+"""Parsing complete server responses into typed objects.
+
+The input is one complete response as produced by :class:`~.framing.Framer` (its lines
+and literals, final line end removed). The parser is recursive descent over that buffer
+with compiled regexes anchored at the current position (``pattern.match(buf, pos)``) and
+``bytes.find``; no Python loop walks single bytes. Methods of :class:`_Cursor` are named
+after the ABNF rules of RFC 9051 and the extension RFCs (``astring``, ``nstring``,
+``msg_att``, ``resp_text_code`` ...). Dispatch on a response's keyword is a dict lookup.
+
+Everything the server sends stays ``bytes``; numbers become ``int``; NIL becomes None;
+parenthesised lists become tuples. Known server defects are accepted only through the
+named flags of :class:`~.tolerances.Tolerance`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, NoReturn
+
+from ..datetime_util import parse_to_datetime
+from ..exceptions import LimitExceededError, ProtocolError
+from ..response_types import Address, BodyData, Envelope, Namespace, SearchIds, SequenceSet
+from .limits import DEFAULT_LIMITS, Limits
+from .responses import (
+    AppendUid,
+    ContinuationRequest,
+    CopyUid,
+    ESearchResponse,
+    MailboxList,
+    MailboxStatus,
+    Response,
+    ResponseCode,
+    StatusResponse,
+    UntaggedResponse,
+    Vanished,
+)
+from .tolerances import DEFAULT_TOLERANCES, Tolerance
+
+__all__ = ["Parser", "parse_response"]
+
+# --- lexical patterns (RFC 9051 section 9) -----------------------------------------------
+
+# ATOM-CHAR: any CHAR except atom-specials ( ) { SP CTL % * " \ ] ; 8-bit bytes excluded.
+_ATOM_CHARS = rb"[^\x00-\x20\x7f-\xff(){%*\"\\\]]"
+_ATOM = re.compile(_ATOM_CHARS + rb"+")
+# LAX_ATOM: also 8-bit bytes, % and *, as some servers put them in keywords.
+_LAX_ATOM = re.compile(rb"[^\x00-\x20\x7f(){\"\\\]]+")
+# ASTRING-CHAR adds resp-specials ("]").
+_ASTRING_ATOM = re.compile(rb"[^\x00-\x20\x7f-\xff(){%*\"\\]+")
+_LAX_ASTRING_ATOM = re.compile(rb"[^\x00-\x20\x7f(){\"\\]+")
+_NUMBER = re.compile(rb"\d+")
+_SIGNED_NUMBER = re.compile(rb"-?\d+")
+_NOTATION_NUMBER = re.compile(rb"-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?")
+_QUOTED = re.compile(rb'"((?:[^"\\\r\n]|\\["\\])*)"')
+_QUOTED_ESCAPE = re.compile(rb"\\([\"\\])")
+_LITERAL = re.compile(rb"(~?)\{(\d+)\}\r?\n")
+_TAG = re.compile(rb"[^\x00-\x20\x7f-\xff(){%*\"\\+]+")
+_NIL = re.compile(rb"NIL(?=[\s()\]]|\Z)", re.IGNORECASE)
+# Generic token in a list: an atom-like run up to a delimiter (used for unknown data).
+_GENERIC_TOKEN = re.compile(rb"[^\x00-\x20\x7f()\"{]+")
+_DIGITS_ONLY = re.compile(rb"\d+\Z")
+
+# flag = "\" atom / keyword; flag-perm adds "\*". BRACKET_IN_FLAG admits "]" (Gmail).
+_FLAG = rb"(?:\\?" + _ATOM_CHARS + rb"+|\\\*)"
+_FLAG_BRACKET = rb"(?:\\?(?:" + _ATOM_CHARS + rb"|\])+|\\\*)"
+_FLAG_LAX = rb"(?:\\?[^\x00-\x20\x7f()\"\\]+|\\\*)"
+
+
+def _flag_list_re(flag: bytes) -> re.Pattern[bytes]:
+    return re.compile(rb"\((" + flag + rb"(?: " + flag + rb")*)?\)")
+
+
+_FLAG_LIST = _flag_list_re(_FLAG)
+_FLAG_LIST_BRACKET = _flag_list_re(_FLAG_BRACKET)
+_FLAG_LIST_LAX = _flag_list_re(_FLAG_LAX)
+
+_SEQ_RANGE = rb"\d+(?::\d+)?"
+_SEQUENCE_SET = re.compile(_SEQ_RANGE + rb"(?:," + _SEQ_RANGE + rb")*")
+# SEARCH: *(SP nz-number) [SP "(" "MODSEQ" SP mod-sequence-value ")"]
+_SEARCH_DATA = re.compile(rb"((?: \d+)*)(?: \(MODSEQ (\d+)\))? *\Z", re.IGNORECASE)
+
+# msg-att name: BODY[section]<origin>, BINARY.SIZE[1.2], RFC822.SIZE, X-GM-LABELS ...
+_MSG_ATT_NAME = re.compile(rb"([A-Za-z0-9][A-Za-z0-9.\-_$]*)(\[[^\]\r\n]*\](?:<\d+>)?)?")
+_CODE_NAME = re.compile(rb"[^\x00-\x20\x7f-\xff\]]+")
+_CODE_RAW = re.compile(rb"[^\]\r\n]*")
+
+_STATUS_WORDS = frozenset((b"OK", b"NO", b"BAD", b"PREAUTH", b"BYE"))
+_INT_CODES = frozenset((b"UIDNEXT", b"UIDVALIDITY", b"UNSEEN", b"HIGHESTMODSEQ"))
+
+
+def _unquote(content: bytes) -> bytes:
+    if b"\\" in content:
+        return _QUOTED_ESCAPE.sub(rb"\1", content)
+    return content
+
+
+class _Cursor:
+    """A position in one response, with one method per grammar rule it reads."""
+
+    __slots__ = ("buf", "depth", "limits", "pos", "tol")
+
+    def __init__(self, buf: bytes, limits: Limits, tolerances: Tolerance) -> None:
+        self.buf = buf
+        self.pos = 0
+        self.depth = 0
+        self.limits = limits
+        self.tol = tolerances
+
+    # -- primitives --------------------------------------------------------------------
+
+    def fail(self, expected: str) -> NoReturn:
+        snippet = self.buf[self.pos : self.pos + 40]
+        raise ProtocolError(
+            f"malformed server response: expected {expected} at offset {self.pos}, "
+            f"found {snippet!r} in {self.buf[:80]!r}"
+        )
+
+    def at_end(self) -> bool:
+        return self.pos >= len(self.buf)
+
+    def peek(self) -> int:
+        """The next byte's value, or -1 at the end."""
+        return self.buf[self.pos] if self.pos < len(self.buf) else -1
+
+    def sp(self) -> None:
+        if self.buf[self.pos : self.pos + 1] != b" ":
+            self.fail("a space")
+        self.pos += 1
+
+    def try_sp(self) -> bool:
+        if self.buf[self.pos : self.pos + 1] == b" ":
+            self.pos += 1
+            return True
+        return False
+
+    def expect(self, token: bytes) -> None:
+        if not self.buf.startswith(token, self.pos):
+            self.fail(repr(token))
+        self.pos += len(token)
+
+    def try_token(self, token: bytes) -> bool:
+        if self.buf.startswith(token, self.pos):
+            self.pos += len(token)
+            return True
+        return False
+
+    def end(self) -> None:
+        """Expect the end of the response (trailing spaces only under TRAILING_SPACE)."""
+        if self.pos < len(self.buf):
+            rest = self.buf[self.pos :]
+            if not (self.tol & Tolerance.TRAILING_SPACE and not rest.strip(b" ")):
+                self.fail("the end of the response")
+            self.pos = len(self.buf)
+
+    def match(self, pattern: re.Pattern[bytes], expected: str) -> re.Match[bytes]:
+        m = pattern.match(self.buf, self.pos)
+        if m is None:
+            self.fail(expected)
+        self.pos = m.end()
+        return m
+
+    def rest(self) -> bytes:
+        data = self.buf[self.pos :]
+        self.pos = len(self.buf)
+        return data
+
+    def enter(self) -> None:
+        self.depth += 1
+        if self.depth > self.limits.max_depth:
+            raise LimitExceededError(
+                f"server response nests lists deeper than {self.limits.max_depth} levels",
+                limit="max_depth",
+                value=self.depth,
+            )
+
+    # -- basic rules (RFC 9051 section 9) --------------------------------------------
+
+    def atom(self) -> bytes:
+        pattern = _LAX_ATOM if self.tol & Tolerance.LAX_ATOM else _ATOM
+        return self.match(pattern, "an atom").group()
+
+    def number(self) -> int:
+        """number, and the tolerated forms (negative, fraction or exponent notation)."""
+        m = _NUMBER.match(self.buf, self.pos)
+        end = m.end() if m else self.pos
+        if m is not None and (end >= len(self.buf) or self.buf[end] not in b".eE"):
+            self.pos = end
+            return int(m.group())
+        if self.tol & Tolerance.NUMBER_NOTATION:
+            n = _NOTATION_NUMBER.match(self.buf, self.pos)
+            if n is not None and (n.group()[0] != 0x2D or self.tol & Tolerance.NEGATIVE_NUMBER):
+                self.pos = n.end()
+                return int(float(n.group()))
+        if self.tol & Tolerance.NEGATIVE_NUMBER:
+            return int(self.match(_SIGNED_NUMBER, "a number").group())
+        self.fail("a number")
+
+    def quoted(self) -> bytes:
+        return _unquote(self.match(_QUOTED, "a quoted string").group(1))
+
+    def literal(self) -> bytes:
+        m = self.match(_LITERAL, "a literal")
+        size = int(m.group(2))
+        start = self.pos
+        self.pos = start + size
+        if self.pos > len(self.buf):  # the framer guarantees this; never trust it blindly
+            self.fail(f"{size} bytes of literal data")
+        return self.buf[start : self.pos]
+
+    def string(self) -> bytes:
+        c = self.peek()
+        if c == 0x22:  # '"'
+            return self.quoted()
+        if c == 0x7B or c == 0x7E:  # '{' or '~'
+            return self.literal()
+        self.fail("a string")
+
+    def astring(self) -> bytes:
+        c = self.peek()
+        if c == 0x22 or c == 0x7B or (c == 0x7E and self.buf.startswith(b"~{", self.pos)):
+            return self.string()
+        pattern = _LAX_ASTRING_ATOM if self.tol & Tolerance.LAX_ATOM else _ASTRING_ATOM
+        return self.match(pattern, "an astring").group()
+
+    def try_nil(self) -> bool:
+        m = _NIL.match(self.buf, self.pos)
+        if m is None:
+            return False
+        self.pos = m.end()
+        return True
+
+    def nstring(self) -> bytes | None:
+        if self.try_nil():
+            return None
+        return self.string()
+
+    def nil_or_astring(self) -> bytes | None:
+        if self.try_nil():
+            return None
+        return self.astring()
+
+    def flag_list(self) -> tuple[bytes, ...]:
+        """flag-list = "(" [flag *(SP flag)] ")" (also flag-perm for PERMANENTFLAGS)."""
+        m = _FLAG_LIST.match(self.buf, self.pos)
+        if m is None and self.tol & Tolerance.BRACKET_IN_FLAG:
+            m = _FLAG_LIST_BRACKET.match(self.buf, self.pos)
+        if m is None and self.tol & Tolerance.LAX_ATOM:
+            m = _FLAG_LIST_LAX.match(self.buf, self.pos)
+        if m is None:
+            self.fail("a flag list")
+        self.pos = m.end()
+        content = m.group(1)
+        return tuple(content.split(b" ")) if content else ()
+
+    def sequence_set(self) -> SequenceSet:
+        """sequence-set as it appears in responses (no "*")."""
+        text = self.match(_SEQUENCE_SET, "a sequence set").group()
+        ranges = []
+        for part in text.split(b","):
+            a, sep, b = part.partition(b":")
+            ranges.append((int(a), int(b) if sep else int(a)))
+        return SequenceSet(ranges)
+
+    def value(self) -> Any:
+        """Any generic value: a list (tuple), string, number, NIL (None) or atom (bytes).
+
+        Used for data whose structure is generic or unknown (BODYSTRUCTURE, THREAD,
+        NAMESPACE, unknown FETCH items and response data).
+        """
+        c = self.peek()
+        if c == 0x28:  # "("
+            return self.paren_list()
+        if c == 0x22 or c == 0x7B or (c == 0x7E and self.buf.startswith(b"~{", self.pos)):
+            return self.string()
+        m = _GENERIC_TOKEN.match(self.buf, self.pos)
+        if m is None:
+            self.fail("a value")
+        token = m.group()
+        self.pos = m.end()
+        if _DIGITS_ONLY.match(token):
+            return int(token)
+        if token[0] == 0x2D and self.tol & Tolerance.NEGATIVE_NUMBER and token[1:].isdigit():
+            return int(token)
+        if token.upper() == b"NIL":
+            return None
+        return token
+
+    def paren_list(self) -> tuple[Any, ...]:
+        self.expect(b"(")
+        self.enter()
+        items: list[Any] = []
+        if not self.try_token(b")"):
+            while True:
+                items.append(self.value())
+                if self.try_token(b")"):
+                    break
+                # 1*body in body-type-mpart and thread-list are lists with no SP between.
+                if self.peek() == 0x28 and type(items[-1]) is tuple:
+                    continue
+                self.sp()
+                # Tolerate doubled spaces inside lists (TRAILING_SPACE family).
+                if self.tol & Tolerance.TRAILING_SPACE:
+                    while self.try_sp():
+                        pass
+                    if self.try_token(b")"):
+                        break
+        self.depth -= 1
+        return tuple(items)
+
+    # -- response-level rules ------------------------------------------------------------
+
+    def response(self) -> Response:
+        """response = continue-req / response-data / response-tagged (and greeting)."""
+        c = self.peek()
+        if c == 0x2A:  # "*"
+            self.pos = 1
+            self.sp()
+            return self.response_data()
+        if c == 0x2B:  # "+"
+            return self.continue_req()
+        tag = self.match(_TAG, "a tag or '*' or '+'").group()
+        self.sp()
+        status = self.atom().upper()
+        if status not in (b"OK", b"NO", b"BAD"):
+            self.fail("OK, NO or BAD in a tagged response")
+        return self.resp_cond(tag, status)
+
+    def continue_req(self) -> ContinuationRequest:
+        self.expect(b"+")
+        if self.at_end():
+            if not self.tol & Tolerance.BARE_CONTINUATION:
+                self.fail("a space after '+'")
+            return ContinuationRequest(b"")
+        self.sp()
+        return ContinuationRequest(self.rest())
+
+    def resp_cond(self, tag: bytes | None, status: bytes) -> StatusResponse:
+        """resp-cond-state / resp-cond-bye / resp-cond-auth after the status word."""
+        code: ResponseCode | None = None
+        if self.at_end():
+            if not self.tol & Tolerance.MISSING_RESP_TEXT:
+                self.fail("a space and text after the status")
+            return StatusResponse(tag, status, None, b"")
+        self.sp()
+        if self.peek() == 0x5B:  # "["
+            code = self.resp_text_code()
+            if self.at_end():
+                if not self.tol & Tolerance.MISSING_RESP_TEXT:
+                    self.fail("text after the response code")
+                return StatusResponse(tag, status, code, b"")
+            self.sp()
+        return StatusResponse(tag, status, code, self.rest())
+
+    def resp_text_code(self) -> ResponseCode:
+        self.expect(b"[")
+        name = self.match(_CODE_NAME, "a response code").group().upper()
+        if self.try_token(b"]"):
+            return ResponseCode(name)
+        if not self.try_sp():
+            self.fail("']' or a space after the response code")
+        start = self.pos
+        parse = _RESP_CODE_PARSERS.get(name)
+        if parse is not None:
+            try:
+                value = parse(self)
+                if self.peek() != 0x5D:  # "]"
+                    self.fail("']' closing the response code")
+            except ProtocolError:
+                if not self.tol & Tolerance.MALFORMED_RESP_CODE:
+                    raise
+                self.pos = start
+                value = None
+                self.match(_CODE_RAW, "the response code's text")
+            raw = self.buf[start : self.pos]
+            self.expect(b"]")
+            return ResponseCode(name, value, raw)
+        raw = self.match(_CODE_RAW, "the response code's text").group()
+        self.expect(b"]")
+        return ResponseCode(name, raw, raw)
+
+    def response_data(self) -> StatusResponse | UntaggedResponse:
+        """response-data = "*" SP (resp-cond-state / resp-cond-bye / mailbox-data /
+        message-data / capability-data / enable-data / ...)."""
+        m = _NUMBER.match(self.buf, self.pos)
+        if m is not None:
+            number = int(m.group())
+            self.pos = m.end()
+            self.sp()
+            name = self.atom().upper()
+            if name == b"FETCH":
+                self.sp()
+                return UntaggedResponse(name, number, self.msg_att())
+            if name not in (b"EXISTS", b"RECENT", b"EXPUNGE"):
+                data = self.rest().lstrip(b" ") or None
+                return UntaggedResponse(name, number, data)
+            self.end()
+            return UntaggedResponse(name, number, None)
+        name = self.atom().upper()
+        if name in _STATUS_WORDS:
+            return self.resp_cond(None, name)
+        handler = _DATA_PARSERS.get(name)
+        if handler is None:
+            self.try_sp()
+            return UntaggedResponse(name, None, self.rest())
+        if self.at_end():
+            data = handler(self, True)
+        else:
+            self.sp()
+            data = handler(self, False)
+        self.end()
+        return UntaggedResponse(name, None, data)
+
+    # -- mailbox-data -----------------------------------------------------------------
+
+    def capability_data(self, empty: bool) -> tuple[bytes, ...]:
+        if empty:
+            return ()
+        return tuple(self.rest().upper().split())
+
+    def flags_data(self, empty: bool) -> tuple[bytes, ...]:
+        if empty:
+            self.fail("a flag list")
+        return self.flag_list()
+
+    def mailbox_list(self, empty: bool) -> MailboxList:
+        """mailbox-list = "(" [mbx-list-flags] ")" SP (DQUOTE QUOTED-CHAR DQUOTE / nil)
+        SP mailbox [SP mbox-list-extended]"""
+        if empty:
+            self.fail("a mailbox list")
+        flags = self.flag_list()
+        self.sp()
+        delimiter = None if self.try_nil() else self.quoted()
+        self.sp()
+        name = self.astring()
+        extended: dict[bytes, Any] = {}
+        if self.try_sp() and self.peek() == 0x28:
+            for item in self.paren_list_pairs():
+                extended[item[0]] = item[1]
+        return MailboxList(flags, delimiter, name, extended)
+
+    def paren_list_pairs(self) -> list[tuple[bytes, Any]]:
+        """mbox-list-extended = "(" [item *(SP item)] ")"; item = tag SP value."""
+        items = self.paren_list()
+        if len(items) % 2:
+            self.fail("pairs of LIST-EXTENDED items")
+        pairs = []
+        for i in range(0, len(items), 2):
+            key = items[i]
+            if not isinstance(key, bytes):
+                self.fail("a LIST-EXTENDED item name")
+            pairs.append((key.upper(), items[i + 1]))
+        return pairs
+
+    def status_data(self, empty: bool) -> MailboxStatus:
+        """ "STATUS" SP mailbox SP "(" [status-att-list] ")\""""
+        if empty:
+            self.fail("a mailbox name")
+        name = self.astring()
+        self.sp()
+        self.expect(b"(")
+        items: dict[bytes, int] = {}
+        if not self.try_token(b")"):
+            while True:
+                key = self.atom().upper()
+                self.sp()
+                items[key] = self.number()
+                if self.try_token(b")"):
+                    break
+                self.sp()
+        return MailboxStatus(name, items)
+
+    def search_data(self, empty: bool) -> SearchIds:
+        """ "SEARCH" *(SP nz-number) [SP "(" "MODSEQ" SP mod-sequence-value ")"]; also SORT."""
+        if empty:
+            return SearchIds()
+        m = _SEARCH_DATA.match(self.buf, self.pos - 1)  # include the space just consumed
+        if m is None or (m.group(0).endswith(b" ") and not self.tol & Tolerance.TRAILING_SPACE):
+            self.fail("message numbers")
+        self.pos = len(self.buf)
+        ids = SearchIds(map(int, m.group(1).split()))
+        if m.group(2) is not None:
+            ids.modseq = int(m.group(2))
+        return ids
+
+    def esearch_response(self, empty: bool) -> ESearchResponse:
+        """ "ESEARCH" [search-correlator] [SP "UID"] *(SP search-return-data)"""
+        tag: bytes | None = None
+        uid = False
+        items: dict[bytes, Any] = {}
+        if empty:
+            return ESearchResponse(tag, uid, items)
+        if self.peek() == 0x28:
+            self.expect(b"(")
+            word = self.atom().upper()
+            if word != b"TAG":
+                self.fail("TAG in the search correlator")
+            self.sp()
+            tag = self.string()
+            while self.try_sp():  # RFC 9394 adds MAILBOX/UIDVALIDITY to the correlator
+                key = self.atom().upper()
+                self.sp()
+                items[b"CORRELATOR-" + key] = self.astring()
+            self.expect(b")")
+            if not self.try_sp():
+                return ESearchResponse(tag, uid, items)
+        while not self.at_end():
+            key = self.atom().upper()
+            if key == b"UID" and not items:
+                uid = True
+            else:
+                self.sp()
+                items[key] = self.search_return_data(key)
+            if not self.try_sp():
+                break
+        return ESearchResponse(tag, uid, items)
+
+    def search_return_data(self, key: bytes) -> Any:
+        if key in (b"MIN", b"MAX", b"COUNT", b"MODSEQ"):
+            return self.number()
+        if key == b"ALL":
+            return self.sequence_set()
+        if key == b"PARTIAL":  # RFC 9394: "(" range SP (sequence-set / "NIL") ")"
+            self.expect(b"(")
+            low, _, high = (
+                self.match(_SIGNED_NUMBER_RANGE, "a partial range").group().partition(b":")
+            )
+            self.sp()
+            found = None if self.try_nil() else self.sequence_set()
+            self.expect(b")")
+            return ((int(low), int(high)), found)
+        return self.value()
+
+    def thread_data(self, empty: bool) -> tuple[Any, ...]:
+        """ "THREAD" [SP 1*thread-list]"""
+        threads: list[Any] = []
+        while not empty and self.peek() == 0x28:
+            threads.append(self.paren_list())
+        return tuple(threads)
+
+    def namespace_response(self, empty: bool) -> Namespace:
+        """ "NAMESPACE" SP namespace SP namespace SP namespace"""
+        if empty:
+            self.fail("namespaces")
+        parts: list[tuple[tuple[Any, Any], ...] | None] = []
+        for i in range(3):
+            if i:
+                self.sp()
+            if self.try_nil():
+                parts.append(None)
+                continue
+            descs = self.paren_list()
+            entries = []
+            for desc in descs:
+                if not isinstance(desc, tuple) or len(desc) < 2:
+                    self.fail("a namespace description")
+                entries.append((desc[0], desc[1]))
+            parts.append(tuple(entries))
+        return Namespace(parts[0], parts[1], parts[2])
+
+    def enable_data(self, empty: bool) -> tuple[bytes, ...]:
+        return () if empty else tuple(self.rest().upper().split())
+
+    def id_response(self, empty: bool) -> dict[bytes, bytes | None] | None:
+        """ "ID" SP id-params-list (RFC 2971): NIL or a list of key/value pairs."""
+        if empty or self.try_nil():
+            return None
+        items = self.paren_list()
+        if len(items) % 2:
+            self.fail("ID key/value pairs")
+        out: dict[bytes, bytes | None] = {}
+        for i in range(0, len(items), 2):
+            key, value = items[i], items[i + 1]
+            if isinstance(key, int):
+                key = str(key).encode()
+            if isinstance(value, int):
+                value = str(value).encode()
+            if not isinstance(key, bytes) or not (value is None or isinstance(value, bytes)):
+                self.fail("ID strings")
+            out[key] = value
+        return out
+
+    def vanished_response(self, empty: bool) -> Vanished:
+        """ "VANISHED" [SP "(EARLIER)"] SP known-uids (RFC 7162)."""
+        if empty:
+            self.fail("UIDs")
+        earlier = False
+        if self.try_token(b"("):
+            if self.atom().upper() != b"EARLIER":
+                self.fail("EARLIER")
+            self.expect(b")")
+            self.sp()
+            earlier = True
+        return Vanished(earlier, self.sequence_set())
+
+    def acl_data(self, empty: bool) -> tuple[bytes, tuple[tuple[bytes, bytes], ...]]:
+        """ "ACL" SP mailbox *(SP identifier SP rights) (RFC 4314)."""
+        if empty:
+            self.fail("a mailbox name")
+        mailbox = self.astring()
+        pairs = []
+        while self.try_sp():
+            if self.at_end():
+                break
+            who = self.astring()
+            self.sp()
+            pairs.append((who, self.astring()))
+        return mailbox, tuple(pairs)
+
+    def listrights_data(self, empty: bool) -> tuple[bytes, bytes, bytes, tuple[bytes, ...]]:
+        """ "LISTRIGHTS" SP mailbox SP identifier SP rights *(SP rights)"""
+        if empty:
+            self.fail("a mailbox name")
+        mailbox = self.astring()
+        self.sp()
+        who = self.astring()
+        self.sp()
+        required = self.astring()
+        optional = []
+        while self.try_sp() and not self.at_end():
+            optional.append(self.astring())
+        return mailbox, who, required, tuple(optional)
+
+    def myrights_data(self, empty: bool) -> tuple[bytes, bytes]:
+        """ "MYRIGHTS" SP mailbox SP rights"""
+        if empty:
+            self.fail("a mailbox name")
+        mailbox = self.astring()
+        self.sp()
+        return mailbox, self.astring()
+
+    def quota_response(self, empty: bool) -> tuple[bytes, tuple[tuple[bytes, int, int], ...]]:
+        """ "QUOTA" SP astring SP quota-list (RFC 9208)."""
+        if empty:
+            self.fail("a quota root")
+        root = self.astring()
+        self.sp()
+        items = self.paren_list()
+        if len(items) % 3:
+            self.fail("quota resource triples")
+        triples = []
+        for i in range(0, len(items), 3):
+            name, usage, limit = items[i : i + 3]
+            if not (isinstance(name, bytes) and isinstance(usage, int) and isinstance(limit, int)):
+                self.fail("a quota resource, usage and limit")
+            triples.append((name.upper(), usage, limit))
+        return root, tuple(triples)
+
+    def quotaroot_response(self, empty: bool) -> tuple[bytes, tuple[bytes, ...]]:
+        """ "QUOTAROOT" SP mailbox *(SP astring)"""
+        if empty:
+            self.fail("a mailbox name")
+        mailbox = self.astring()
+        roots = []
+        while self.try_sp() and not self.at_end():
+            roots.append(self.astring())
+        return mailbox, tuple(roots)
+
+    def metadata_resp(self, empty: bool) -> tuple[bytes, Any]:
+        """ "METADATA" SP mailbox SP (entry-values / entry-list) (RFC 5464).
+
+        entry-values gives a dict of entry -> value (None for NIL); an unsolicited
+        entry-list gives a tuple of entry names."""
+        if empty:
+            self.fail("a mailbox name")
+        mailbox = self.astring()
+        self.sp()
+        if self.try_token(b"("):
+            self.enter()
+            values: dict[bytes, bytes | None] = {}
+            while True:
+                entry = self.astring()
+                self.sp()
+                values[entry] = self.nstring()
+                if self.try_token(b")"):
+                    break
+                self.sp()
+            self.depth -= 1
+            return mailbox, values
+        entries = [self.astring()]
+        while self.try_sp() and not self.at_end():
+            entries.append(self.astring())
+        return mailbox, tuple(entries)
+
+    # -- message-data: FETCH (RFC 9051 section 7.5.2) ---------------------------------
+
+    def msg_att(self) -> dict[bytes, Any]:
+        """msg-att = "(" (msg-att-dynamic / msg-att-static) *(SP ...) ")".
+
+        Keys are the item names upper-cased as the server sent them, section and origin
+        included: ``b'BODY[HEADER.FIELDS (SUBJECT)]'``, ``b'BODY[]<0>'``.
+        """
+        self.expect(b"(")
+        self.enter()
+        items: dict[bytes, Any] = {}
+        if self.try_token(b")"):
+            self.depth -= 1
+            return items
+        buf = self.buf
+        while True:
+            m = _MSG_ATT_NAME.match(buf, self.pos)
+            if m is None:
+                self.fail("a FETCH data item")
+            self.pos = m.end()
+            self.sp()
+            name = m.group(1).upper()
+            section = m.group(2)
+            if section is None:
+                key = name
+                reader = _FETCH_ITEMS.get(name, _Cursor.value)
+            else:
+                key = name + section.upper()
+                reader = _FETCH_SECTION_ITEMS.get(name, _Cursor.value)
+            items[key] = reader(self)
+            if self.try_token(b")"):
+                break
+            self.sp()
+        self.depth -= 1
+        return items
+
+    def fetch_flags(self) -> tuple[bytes, ...]:
+        return self.flag_list()
+
+    def fetch_date(self) -> datetime | bytes:
+        """date-time: an aware datetime; the raw string if it cannot be parsed."""
+        raw = self.string()
+        try:
+            return parse_to_datetime(raw, normalise=False)
+        except ValueError:
+            return raw
+
+    def fetch_paren_number(self) -> int:
+        """MODSEQ: "(" mod-sequence-value ")"."""
+        self.expect(b"(")
+        n = self.number()
+        self.expect(b")")
+        return n
+
+    def fetch_objectid(self) -> bytes | None:
+        """EMAILID/THREADID: "(" objectid ")" or NIL (RFC 8474)."""
+        if self.try_nil():
+            return None
+        self.expect(b"(")
+        value = self.astring()
+        self.expect(b")")
+        return value
+
+    def fetch_labels(self) -> tuple[bytes, ...]:
+        """X-GM-LABELS: a list of astrings (labels with spaces are quoted)."""
+        self.expect(b"(")
+        self.enter()
+        labels = []
+        if not self.try_token(b")"):
+            while True:
+                if self.peek() == 0x5C:  # "\Important": flag-like labels
+                    self.pos += 1
+                    labels.append(b"\\" + self.astring())
+                else:
+                    labels.append(self.astring())
+                if self.try_token(b")"):
+                    break
+                self.sp()
+        self.depth -= 1
+        return tuple(labels)
+
+    def envelope(self) -> Envelope:
+        """envelope = "(" env-date SP env-subject SP env-from SP env-sender SP
+        env-reply-to SP env-to SP env-cc SP env-bcc SP env-in-reply-to SP
+        env-message-id ")\""""
+        self.expect(b"(")
+        self.enter()
+        raw_date = self.nstring()
+        self.sp()
+        subject = self.nstring()
+        addresses = []
+        for _ in range(6):
+            self.sp()
+            addresses.append(self.env_addresses())
+        self.sp()
+        in_reply_to = self.nstring()
+        self.sp()
+        message_id = self.nstring()
+        self.expect(b")")
+        self.depth -= 1
+        date = None
+        if raw_date:
+            try:
+                date = parse_to_datetime(raw_date, normalise=False)
+            except ValueError:
+                date = None
+        from_, sender, reply_to, to, cc, bcc = addresses
+        return Envelope(
+            date, subject, from_, sender, reply_to, to, cc, bcc, in_reply_to, message_id
+        )
+
+    def env_addresses(self) -> tuple[Address, ...] | None:
+        """ "(" 1*address ")" / nil"""
+        if self.try_nil():
+            return None
+        self.expect(b"(")
+        self.enter()
+        out = []
+        while True:
+            self.expect(b"(")
+            name = self.nstring()
+            self.sp()
+            route = self.nstring()
+            self.sp()
+            mailbox = self.nstring()
+            self.sp()
+            host = self.nstring()
+            self.expect(b")")
+            out.append(Address(name, route, mailbox, host))
+            if self.try_token(b")"):
+                break
+            # Some servers separate addresses with a space, which RFC 3501 does not.
+            self.try_sp()
+        self.depth -= 1
+        return tuple(out)
+
+    def body(self) -> BodyData:
+        """body = "(" (body-type-1part / body-type-mpart) ")", read generically and then
+        shaped and checked."""
+        if self.peek() != 0x28:
+            self.fail("a body structure")
+        return self.shape_body(self.paren_list())
+
+    def shape_body(self, raw: tuple[Any, ...]) -> BodyData:
+        if raw and isinstance(raw[0], tuple):  # body-type-mpart: 1*body SP media-subtype
+            parts = []
+            i = 0
+            while i < len(raw) and isinstance(raw[i], tuple):
+                parts.append(self.shape_body(raw[i]))
+                i += 1
+            return BodyData((parts, *raw[i:]))
+        if len(raw) < 7:
+            self.fail("a body with at least 7 fields")
+        fields = list(raw)
+        for index in (0, 1, 5):  # type, subtype, encoding must be strings
+            if fields[index] is None and not self.tol & Tolerance.NIL_FOR_STRING:
+                self.fail("a string in a body structure, not NIL")
+        for index in self.body_number_fields(fields):
+            n = fields[index]
+            if not isinstance(n, int):
+                if n is None and self.tol & Tolerance.NIL_FOR_STRING:
+                    continue
+                self.fail("a number in a body structure")
+            if n < 0 and not self.tol & Tolerance.NEGATIVE_NUMBER:
+                self.fail("a non-negative number in a body structure")
+        if _is_message_rfc822(fields) and len(fields) > 8 and isinstance(fields[8], tuple):
+            fields[8] = self.shape_body(fields[8])
+        return BodyData(fields)
+
+    @staticmethod
+    def body_number_fields(fields: list[Any]) -> tuple[int, ...]:
+        media = fields[0].upper() if isinstance(fields[0], bytes) else b""
+        if media == b"TEXT" and len(fields) > 7:
+            return (6, 7)
+        if _is_message_rfc822(fields) and len(fields) > 9:
+            return (6, 9)
+        return (6,)
+
+
+def _is_message_rfc822(fields: list[Any]) -> bool:
+    return (
+        isinstance(fields[0], bytes)
+        and isinstance(fields[1], bytes)
+        and fields[0].upper() == b"MESSAGE"
+        and fields[1].upper() in (b"RFC822", b"GLOBAL")
+    )
+
+
+_SIGNED_NUMBER_RANGE = re.compile(rb"-?\d+:-?\d+")
+
+
+# --- response code arguments ------------------------------------------------------------
+
+
+def _code_flags(c: _Cursor) -> tuple[bytes, ...]:
+    return c.flag_list()
+
+
+def _code_int(c: _Cursor) -> int:
+    return c.number()
+
+
+def _code_capability(c: _Cursor) -> tuple[bytes, ...]:
+    return tuple(c.match(_CODE_RAW, "capabilities").group().upper().split())
+
+
+def _code_badcharset(c: _Cursor) -> tuple[bytes, ...]:
+    c.expect(b"(")
+    charsets = [c.astring()]
+    while c.try_sp():
+        charsets.append(c.astring())
+    c.expect(b")")
+    return tuple(charsets)
+
+
+def _code_appenduid(c: _Cursor) -> AppendUid:
+    uidvalidity = c.number()
+    c.sp()
+    return AppendUid(uidvalidity, c.sequence_set())
+
+
+def _code_copyuid(c: _Cursor) -> CopyUid:
+    uidvalidity = c.number()
+    c.sp()
+    source = c.sequence_set()
+    c.sp()
+    return CopyUid(uidvalidity, source, c.sequence_set())
+
+
+def _code_modified(c: _Cursor) -> SequenceSet:
+    return c.sequence_set()
+
+
+_RESP_CODE_PARSERS: dict[bytes, Callable[[_Cursor], Any]] = {
+    b"PERMANENTFLAGS": _code_flags,
+    b"CAPABILITY": _code_capability,
+    b"BADCHARSET": _code_badcharset,
+    b"APPENDUID": _code_appenduid,
+    b"COPYUID": _code_copyuid,
+    b"MODIFIED": _code_modified,
+    **{name: _code_int for name in _INT_CODES},
+}
+
+_DATA_PARSERS: dict[bytes, Callable[[_Cursor, bool], Any]] = {
+    b"CAPABILITY": _Cursor.capability_data,
+    b"FLAGS": _Cursor.flags_data,
+    b"LIST": _Cursor.mailbox_list,
+    b"LSUB": _Cursor.mailbox_list,
+    b"XLIST": _Cursor.mailbox_list,
+    b"STATUS": _Cursor.status_data,
+    b"SEARCH": _Cursor.search_data,
+    b"SORT": _Cursor.search_data,
+    b"ESEARCH": _Cursor.esearch_response,
+    b"THREAD": _Cursor.thread_data,
+    b"NAMESPACE": _Cursor.namespace_response,
+    b"ENABLED": _Cursor.enable_data,
+    b"ID": _Cursor.id_response,
+    b"VANISHED": _Cursor.vanished_response,
+    b"ACL": _Cursor.acl_data,
+    b"LISTRIGHTS": _Cursor.listrights_data,
+    b"MYRIGHTS": _Cursor.myrights_data,
+    b"QUOTA": _Cursor.quota_response,
+    b"QUOTAROOT": _Cursor.quotaroot_response,
+    b"METADATA": _Cursor.metadata_resp,
+}
+
+_FETCH_ITEMS: dict[bytes, Callable[[_Cursor], Any]] = {
+    b"FLAGS": _Cursor.fetch_flags,
+    b"INTERNALDATE": _Cursor.fetch_date,
+    b"SAVEDATE": _Cursor.value,
+    b"RFC822.SIZE": _Cursor.number,
+    b"UID": _Cursor.number,
+    b"X-GM-MSGID": _Cursor.number,
+    b"X-GM-THRID": _Cursor.number,
+    b"MODSEQ": _Cursor.fetch_paren_number,
+    b"EMAILID": _Cursor.fetch_objectid,
+    b"THREADID": _Cursor.fetch_objectid,
+    b"X-GM-LABELS": _Cursor.fetch_labels,
+    b"RFC822": _Cursor.nstring,
+    b"RFC822.HEADER": _Cursor.nstring,
+    b"RFC822.TEXT": _Cursor.nstring,
+    b"ENVELOPE": _Cursor.envelope,
+    b"BODY": _Cursor.body,
+    b"BODYSTRUCTURE": _Cursor.body,
+    b"PREVIEW": _Cursor.nstring,
+}
+
+_FETCH_SECTION_ITEMS: dict[bytes, Callable[[_Cursor], Any]] = {
+    b"BODY": _Cursor.nstring,
+    b"BINARY": _Cursor.nstring,
+    b"BINARY.SIZE": _Cursor.number,
+}
+
+
+class Parser:
+    """Parses complete responses with fixed limits and tolerances."""
+
+    __slots__ = ("limits", "tolerances")
+
+    def __init__(
+        self, limits: Limits = DEFAULT_LIMITS, tolerances: Tolerance = DEFAULT_TOLERANCES
+    ) -> None:
+        self.limits = limits
+        self.tolerances = tolerances
+
+    def parse(self, data: bytes) -> Response:
+        """Parse one complete response; raise ProtocolError if it is malformed."""
+        if not data:
+            raise ProtocolError("empty line from server")
+        return _Cursor(data, self.limits, self.tolerances).response()
+
+
+_DEFAULT_PARSER = Parser()
+
+
+def parse_response(data: bytes, tolerances: Tolerance = DEFAULT_TOLERANCES) -> Response:
+    """Parse one complete response (as returned by the framer) with default limits."""
+    if tolerances == DEFAULT_TOLERANCES:
+        return _DEFAULT_PARSER.parse(data)
+    return Parser(tolerances=tolerances).parse(data)

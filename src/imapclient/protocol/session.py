@@ -1,0 +1,450 @@
+"""The IMAP connection state machine, without I/O.
+
+A front end feeds what it reads to :meth:`Session.receive_data` and writes whatever
+:meth:`Session.data_to_send` returns. Commands are queued with :meth:`Session.send`, which
+returns a :class:`PendingCommand` that completes when its tagged response arrives.
+
+The session assigns tags, sends literals only after the server's ``+`` (unless the server
+accepts non-synchronising literals), routes untagged data to the command in flight that
+asked for it and everything else to :attr:`Session.unsolicited`, fails every pending
+command on BYE, EOF or a protocol violation, and implements the STARTTLS rule: once the
+server's OK to STARTTLS arrives, every byte it sent after that OK is discarded, never
+parsed, and every capability or untagged datum learnt before TLS is forgotten.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from ..exceptions import (
+    ConnectionClosedError,
+    IllegalStateError,
+    IMAPClientAbortError,
+    ProtocolError,
+)
+from .encoder import Command, LiteralMode, encode_command, redacted
+from .framing import Framer
+from .limits import DEFAULT_LIMITS, Limits
+from .parser import Parser
+from .responses import ContinuationRequest, Response, StatusResponse, UntaggedResponse
+from .tolerances import DEFAULT_TOLERANCES, Tolerance
+
+__all__ = ["ALL_UNTAGGED", "ConnectionState", "PendingCommand", "Session"]
+
+#: A claim that takes every untagged response while the command is in flight.
+ALL_UNTAGGED = frozenset({b"*"})
+
+# Untagged data a server may send about the selected mailbox at any time.
+_MAILBOX_UPDATES = frozenset(
+    {b"EXISTS", b"RECENT", b"EXPUNGE", b"FETCH", b"FLAGS", b"VANISHED", b"OK", b"NO", b"BAD"}
+)
+
+# Which untagged responses belong to which command (RFC 9051 section 6 and extensions).
+_DEFAULT_CLAIMS: dict[bytes, frozenset[bytes]] = {
+    b"CAPABILITY": frozenset({b"CAPABILITY"}),
+    b"LOGIN": frozenset({b"CAPABILITY"}),
+    b"AUTHENTICATE": frozenset({b"CAPABILITY"}),
+    b"STARTTLS": ALL_UNTAGGED,
+    b"SELECT": _MAILBOX_UPDATES,
+    b"EXAMINE": _MAILBOX_UPDATES,
+    b"NOOP": _MAILBOX_UPDATES,
+    b"CHECK": _MAILBOX_UPDATES,
+    b"IDLE": _MAILBOX_UPDATES,
+    b"LIST": frozenset({b"LIST", b"STATUS"}),
+    b"LSUB": frozenset({b"LSUB"}),
+    b"XLIST": frozenset({b"XLIST"}),
+    b"STATUS": frozenset({b"STATUS"}),
+    b"SEARCH": frozenset({b"SEARCH", b"ESEARCH"}),
+    b"UID SEARCH": frozenset({b"SEARCH", b"ESEARCH"}),
+    b"SORT": frozenset({b"SORT", b"ESEARCH"}),
+    b"UID SORT": frozenset({b"SORT", b"ESEARCH"}),
+    b"THREAD": frozenset({b"THREAD"}),
+    b"UID THREAD": frozenset({b"THREAD"}),
+    b"FETCH": frozenset({b"FETCH"}),
+    b"UID FETCH": frozenset({b"FETCH", b"VANISHED"}),
+    b"STORE": frozenset({b"FETCH"}),
+    b"UID STORE": frozenset({b"FETCH"}),
+    b"EXPUNGE": frozenset({b"EXPUNGE", b"VANISHED"}),
+    b"UID EXPUNGE": frozenset({b"EXPUNGE", b"VANISHED"}),
+    b"MOVE": frozenset({b"EXPUNGE", b"VANISHED", b"OK"}),
+    b"UID MOVE": frozenset({b"EXPUNGE", b"VANISHED", b"OK"}),
+    b"NAMESPACE": frozenset({b"NAMESPACE"}),
+    b"GETACL": frozenset({b"ACL"}),
+    b"LISTRIGHTS": frozenset({b"LISTRIGHTS"}),
+    b"MYRIGHTS": frozenset({b"MYRIGHTS"}),
+    b"GETQUOTA": frozenset({b"QUOTA"}),
+    b"GETQUOTAROOT": frozenset({b"QUOTAROOT", b"QUOTA"}),
+    b"GETMETADATA": frozenset({b"METADATA"}),
+    b"ENABLE": frozenset({b"ENABLED"}),
+    b"ID": frozenset({b"ID"}),
+    b"LOGOUT": frozenset({b"BYE"}),
+}
+
+# Commands after which nothing else may be sent until they complete: their continuation
+# requests and the bytes that follow belong to them alone.
+_EXCLUSIVE = frozenset({b"AUTHENTICATE", b"IDLE", b"STARTTLS", b"LOGOUT"})
+
+
+class ConnectionState(enum.Enum):
+    """RFC 9051 section 3 connection states (plus GREETING before the server spoke)."""
+
+    GREETING = "greeting"
+    NOT_AUTHENTICATED = "not authenticated"
+    AUTHENTICATED = "authenticated"
+    SELECTED = "selected"
+    LOGOUT = "logout"
+
+
+ContinuationHandler = Callable[[bytes], bytes | None]
+
+
+@dataclass(eq=False)
+class PendingCommand:
+    """A command sent (or queued) and not yet answered.
+
+    ``untagged`` collects the untagged responses routed to it; ``result`` is the tagged
+    response once it arrives; ``error`` is set instead if the connection failed first.
+    """
+
+    tag: bytes
+    command: Command
+    claims: frozenset[bytes]
+    segments: deque[bytes]
+    on_continuation: ContinuationHandler | None = None
+    untagged: list[Response] = field(default_factory=list)
+    result: StatusResponse | None = None
+    error: IMAPClientAbortError | None = None
+    idling: bool = False
+    awaiting_continuation: bool = False
+
+    @property
+    def name(self) -> bytes:
+        return self.command.name
+
+    @property
+    def done(self) -> bool:
+        return self.result is not None or self.error is not None
+
+    def outcome(self) -> StatusResponse:
+        """The tagged response; raises the connection error if the command failed."""
+        if self.error is not None:
+            raise self.error
+        if self.result is None:
+            raise IllegalStateError(f"{self.name.decode()} has not completed yet")
+        return self.result
+
+    def claims_response(self, name: bytes) -> bool:
+        return name in self.claims or self.claims is ALL_UNTAGGED
+
+
+class Session:
+    """The sans-IO IMAP client session. See the module docstring."""
+
+    def __init__(
+        self,
+        *,
+        limits: Limits = DEFAULT_LIMITS,
+        tolerances: Tolerance = DEFAULT_TOLERANCES,
+        tag_prefix: bytes = b"A",
+    ) -> None:
+        self.limits = limits
+        self._framer = Framer(limits, tolerances)
+        self._parser = Parser(limits, tolerances)
+        self._tag_prefix = tag_prefix
+        self._tag_counter = 0
+        self._outbox: deque[PendingCommand] = deque()  # not yet fully sent
+        self._in_flight: dict[bytes, PendingCommand] = {}  # tag -> command, sent or partly
+        self._raw_out = bytearray()  # continuation answers (SASL, DONE) to send next
+        self._tls_pending = False
+
+        self.state = ConnectionState.GREETING
+        self.greeting: StatusResponse | None = None
+        #: Capabilities as last announced by the server (upper-cased, in its order);
+        #: None when unknown or stale.
+        self.capabilities: tuple[bytes, ...] | None = None
+        #: Extensions enabled with ENABLE (RFC 5161).
+        self.enabled: set[bytes] = set()
+        #: Untagged responses no command claimed, oldest first.
+        self.unsolicited: deque[Response] = deque()
+        #: Redacted renderings of the commands sent, for the front end's log.
+        self.sent_log: deque[bytes] = deque(maxlen=64)
+        self.bye: StatusResponse | None = None
+        self.error: IMAPClientAbortError | None = None
+
+    # -- properties -------------------------------------------------------------------
+
+    @property
+    def closed(self) -> bool:
+        """True once the connection cannot carry more commands."""
+        return self.error is not None or self.state is ConnectionState.LOGOUT
+
+    @property
+    def pending(self) -> list[PendingCommand]:
+        """Commands sent or queued and not yet completed, oldest first."""
+        queued = [c for c in self._outbox if c.tag not in self._in_flight]
+        return [*self._in_flight.values(), *queued]
+
+    @property
+    def tls_pending(self) -> bool:
+        """True between the STARTTLS OK and :meth:`tls_established`."""
+        return self._tls_pending
+
+    @property
+    def literal_mode(self) -> LiteralMode:
+        caps = self.capabilities or ()
+        if b"LITERAL+" in caps:
+            return LiteralMode.LITERAL_PLUS
+        if b"LITERAL-" in caps or b"IMAP4REV2" in caps:
+            return LiteralMode.LITERAL_MINUS
+        return LiteralMode.SYNC
+
+    # -- commands ---------------------------------------------------------------------
+
+    def send(
+        self,
+        command: Command,
+        *,
+        claims: Iterable[bytes] | None = None,
+        on_continuation: ContinuationHandler | None = None,
+    ) -> PendingCommand:
+        """Queue ``command``; its bytes come out of :meth:`data_to_send`.
+
+        ``claims`` names the untagged responses that belong to it (a default per command
+        name applies); ``on_continuation`` answers the server's ``+`` challenges
+        (AUTHENTICATE): it receives the challenge text and returns the response line
+        (without CRLF), or None to cancel.
+        """
+        if self.error is not None:
+            raise self.error
+        if self.state is ConnectionState.LOGOUT:
+            raise ConnectionClosedError("the connection is logged out")
+        if self._tls_pending:
+            raise IllegalStateError("no command may be sent until the TLS handshake is done")
+        self._tag_counter += 1
+        tag = self._tag_prefix + str(self._tag_counter).encode("ascii")
+        segments = deque(encode_command(tag, command, self.literal_mode))
+        if claims is None:
+            claim_set = _DEFAULT_CLAIMS.get(command.name.upper(), frozenset())
+        else:
+            claim_set = claims if claims is ALL_UNTAGGED else frozenset(claims)
+        pending = PendingCommand(tag, command, claim_set, segments, on_continuation)
+        self._outbox.append(pending)
+        return pending
+
+    def idle_done(self, pending: PendingCommand) -> None:
+        """End IDLE: queue ``DONE``. The IDLE command completes when its OK arrives."""
+        if pending.name != b"IDLE" or pending.done:
+            raise IllegalStateError("idle_done() needs an active IDLE command")
+        if pending.tag not in self._in_flight:
+            raise IllegalStateError("IDLE has not been sent yet")
+        self._raw_out += b"DONE\r\n"
+        self.sent_log.append(b"DONE")
+
+    def data_to_send(self) -> bytes:
+        """Everything that may be written to the server now."""
+        out = bytearray(self._raw_out)
+        self._raw_out.clear()
+        while self._outbox:
+            cmd = self._outbox[0]
+            if cmd.awaiting_continuation or cmd.done:
+                if cmd.done:
+                    self._outbox.popleft()
+                    continue
+                break
+            if self._blocked_by_exclusive(cmd):
+                break
+            if cmd.tag not in self._in_flight:
+                self._in_flight[cmd.tag] = cmd
+                self.sent_log.append(redacted(cmd.tag, cmd.command))
+            out += cmd.segments.popleft()
+            if cmd.segments:
+                cmd.awaiting_continuation = True
+                break
+            self._outbox.popleft()
+        return bytes(out)
+
+    def _blocked_by_exclusive(self, cmd: PendingCommand) -> bool:
+        # An exclusive command waits until nothing else is in flight, and blocks every
+        # command after it until it completes.
+        if cmd.tag in self._in_flight:
+            return False
+        if any(c.name in _EXCLUSIVE for c in self._in_flight.values()):
+            return True
+        return cmd.name in _EXCLUSIVE and bool(self._in_flight)
+
+    # -- input ------------------------------------------------------------------------
+
+    def receive_data(self, data: bytes) -> None:
+        """Process bytes from the server; ``b''`` means the server closed the connection.
+
+        Raises :class:`ProtocolError` (after failing every pending command) when the
+        server breaks the protocol, and :class:`ConnectionClosedError` when it closed the
+        connection with commands pending or in the middle of a response.
+        """
+        if self.error is not None:
+            raise self.error
+        if self._tls_pending:
+            return  # plaintext after the STARTTLS OK: never processed
+        if not data:
+            self._on_eof()
+            return
+        try:
+            self._framer.feed(data)
+            while (raw := self._framer.next_response()) is not None:
+                self._handle(self._parser.parse(raw))
+                if self._tls_pending:
+                    self._framer.discard()
+                    return
+                if self.error is not None:
+                    return
+        except IMAPClientAbortError as exc:
+            self._fail_all(exc)
+            raise
+
+    def tls_established(self) -> None:
+        """The front end finished the TLS handshake after STARTTLS."""
+        if not self._tls_pending:
+            raise IllegalStateError("no STARTTLS is in progress")
+        self._tls_pending = False
+        self._framer = Framer(self.limits, self._framer.tolerances)
+
+    def _on_eof(self) -> None:
+        try:
+            self._framer.eof()
+        except ConnectionClosedError as exc:
+            self._fail_all(exc)
+            raise
+        if self.state is ConnectionState.LOGOUT and not self.pending:
+            return
+        reason = "the server closed the connection"
+        if self.bye is not None:
+            reason += f" (BYE {self.bye.text.decode('utf-8', 'replace')})"
+        closed = ConnectionClosedError(reason)
+        had_pending = bool(self.pending)
+        self._fail_all(closed)
+        if had_pending:
+            raise closed
+
+    def _fail_all(self, exc: IMAPClientAbortError) -> None:
+        self.error = exc
+        for cmd in self.pending:
+            if not cmd.done:
+                cmd.error = exc
+        self._outbox.clear()
+        self._in_flight.clear()
+
+    # -- response handling ------------------------------------------------------------
+
+    def _handle(self, response: Response) -> None:
+        if self.state is ConnectionState.GREETING:
+            self._handle_greeting(response)
+        elif isinstance(response, StatusResponse) and response.tag is not None:
+            self._handle_tagged(response)
+        elif isinstance(response, ContinuationRequest):
+            self._handle_continuation(response)
+        else:
+            self._handle_untagged(response)
+
+    def _handle_greeting(self, response: Response) -> None:
+        if not isinstance(response, StatusResponse) or response.tag is not None:
+            raise ProtocolError(f"expected a greeting, got {response!r}")
+        self.greeting = response
+        self._note_code(response)
+        if response.status == b"OK":
+            self.state = ConnectionState.NOT_AUTHENTICATED
+        elif response.status == b"PREAUTH":
+            self.state = ConnectionState.AUTHENTICATED
+        elif response.status == b"BYE":
+            self.bye = response
+            self.state = ConnectionState.LOGOUT
+        else:
+            raise ProtocolError(f"invalid greeting status {response.status!r}")
+
+    def _handle_tagged(self, response: StatusResponse) -> None:
+        assert response.tag is not None
+        cmd = self._in_flight.pop(response.tag, None)
+        if cmd is None:
+            raise ProtocolError(f"tagged response for a tag that was never sent: {response.tag!r}")
+        if cmd.segments:  # rejected before its literal was sent: drop the rest
+            cmd.segments.clear()
+            cmd.awaiting_continuation = False
+        cmd.result = response
+        ok = response.status == b"OK"
+        name = cmd.name.upper()
+        if name in (b"LOGIN", b"AUTHENTICATE") and ok:
+            self.state = ConnectionState.AUTHENTICATED
+            # Capabilities change on authentication; keep only what came with the OK.
+            fresh = [r for r in cmd.untagged if isinstance(r, UntaggedResponse)]
+            self.capabilities = fresh[-1].data if fresh else None
+        elif name in (b"SELECT", b"EXAMINE"):
+            if ok:
+                self.state = ConnectionState.SELECTED
+            elif self.state is ConnectionState.SELECTED:
+                self.state = ConnectionState.AUTHENTICATED
+        elif name in (b"CLOSE", b"UNSELECT") and ok:
+            self.state = ConnectionState.AUTHENTICATED
+        elif name == b"LOGOUT":
+            self.state = ConnectionState.LOGOUT
+        self._note_code(response)
+        if name == b"STARTTLS" and ok:
+            # RFC 9051 6.2.1: forget everything learnt in plaintext and process nothing
+            # more until the TLS handshake is done.
+            self._tls_pending = True
+            self.capabilities = None
+            self.unsolicited.clear()
+            cmd.untagged.clear()
+
+    def _handle_continuation(self, response: ContinuationRequest) -> None:
+        head = self._outbox[0] if self._outbox else None
+        if head is not None and head.awaiting_continuation:
+            head.awaiting_continuation = False
+            return
+        for cmd in self._in_flight.values():
+            if cmd.name == b"IDLE" and not cmd.idling:
+                cmd.idling = True
+                return
+            if cmd.on_continuation is not None:
+                answer = cmd.on_continuation(response.text)
+                self._raw_out += b"*\r\n" if answer is None else answer + b"\r\n"
+                self.sent_log.append(b"*" if answer is None else b"**REDACTED**")
+                return
+        raise ProtocolError(f"unexpected continuation request: {response.text!r}")
+
+    def _handle_untagged(self, response: StatusResponse | UntaggedResponse) -> None:
+        if isinstance(response, StatusResponse):
+            name = response.status
+            if name == b"BYE":
+                self._handle_bye(response)
+                return
+            if name == b"PREAUTH":
+                raise ProtocolError("PREAUTH is only valid as a greeting")
+            self._note_code(response)
+        else:
+            name = response.name
+            if name == b"CAPABILITY":
+                self.capabilities = response.data
+            elif name == b"ENABLED":
+                self.enabled.update(response.data)
+        for cmd in self._in_flight.values():
+            if cmd.claims_response(name):
+                cmd.untagged.append(response)
+                return
+        self.unsolicited.append(response)
+
+    def _handle_bye(self, response: StatusResponse) -> None:
+        self.bye = response
+        logout = next((c for c in self._in_flight.values() if c.name == b"LOGOUT"), None)
+        if logout is not None:
+            logout.untagged.append(response)
+            return
+        text = response.text.decode("utf-8", "replace")
+        self._fail_all(ConnectionClosedError(f"server closed the connection: BYE {text}"))
+        self.state = ConnectionState.LOGOUT
+
+    def _note_code(self, response: StatusResponse) -> None:
+        if response.code is not None and response.code.name == b"CAPABILITY":
+            if isinstance(response.code.value, tuple):
+                self.capabilities = response.code.value

@@ -1,0 +1,56 @@
+"""Named tolerances for known defects of real servers.
+
+The parser accepts a few deviations from RFC 3501/9051 that widely deployed servers are
+known to produce. Each is a flag here, on by default; :data:`STRICT` turns them all off,
+which the tests use to prove each deviation is really handled by its tolerance (and which
+can help when testing a server implementation). The client never *sends* invalid syntax.
+"""
+
+from __future__ import annotations
+
+import enum
+
+__all__ = ["DEFAULT_TOLERANCES", "STRICT", "Tolerance"]
+
+
+class Tolerance(enum.Flag):
+    """One flag per tolerated server defect."""
+
+    #: Lines ending in a bare LF instead of CRLF (seen from some small servers and proxies).
+    BARE_LF = enum.auto()
+    #: A continuation request that is a bare ``+`` with no space or text after it.
+    BARE_CONTINUATION = enum.auto()
+    #: A status response with no text after the response code, or no text at all
+    #: (Gmail: ``* OK [HIGHESTMODSEQ 123]``).
+    MISSING_RESP_TEXT = enum.auto()
+    #: Trailing spaces at the end of a response line (Exchange, e.g. after STATUS).
+    TRAILING_SPACE = enum.auto()
+    #: ``]`` inside a flag in a FLAGS list (Gmail).
+    BRACKET_IN_FLAG = enum.auto()
+    #: NIL where BODYSTRUCTURE requires a string (Exchange).
+    NIL_FOR_STRING = enum.auto()
+    #: Negative numbers (``-1``) for body size or line counts (Dovecot, Exchange).
+    NEGATIVE_NUMBER = enum.auto()
+    #: Numbers written with a fraction or exponent, e.g. ``1.2E3`` for a size.
+    NUMBER_NOTATION = enum.auto()
+    #: Response codes whose arguments are missing or malformed (Exchange's COPYUID):
+    #: the code is kept as raw data instead of failing the whole response.
+    MALFORMED_RESP_CODE = enum.auto()
+    #: Characters outside the atom grammar inside atoms (e.g. ``[`` in a keyword,
+    #: non-ASCII bytes in a flag); the atom is taken up to the next delimiter.
+    LAX_ATOM = enum.auto()
+
+
+DEFAULT_TOLERANCES = (
+    Tolerance.BARE_LF
+    | Tolerance.BARE_CONTINUATION
+    | Tolerance.MISSING_RESP_TEXT
+    | Tolerance.TRAILING_SPACE
+    | Tolerance.BRACKET_IN_FLAG
+    | Tolerance.NIL_FOR_STRING
+    | Tolerance.NEGATIVE_NUMBER
+    | Tolerance.NUMBER_NOTATION
+    | Tolerance.MALFORMED_RESP_CODE
+    | Tolerance.LAX_ATOM
+)
+STRICT = Tolerance(0)

@@ -1,0 +1,152 @@
+"""Blocking byte transports for the blocking client: a TCP socket (plain or TLS) and a
+subprocess whose stdin/stdout carry the IMAP session (``stream=True``)."""
+
+from __future__ import annotations
+
+import enum
+import os
+import selectors
+import shlex
+import socket
+import ssl
+import subprocess
+from typing import NamedTuple, Protocol
+
+from .exceptions import ConnectionClosedError, IMAPClientAbortError
+
+__all__ = ["ProcessTransport", "SocketTimeout", "SocketTransport", "Transport"]
+
+#: Bytes asked for per read: large reads keep the per-call overhead off the hot path.
+READ_SIZE = 256 * 1024
+
+
+class SocketTimeout(NamedTuple):
+    """Separate timeouts, in seconds: ``connect`` for establishing the connection (TCP
+    and TLS handshake), ``read`` for each later read. None means no timeout."""
+
+    connect: float | None
+    read: float | None
+
+
+class IMAPTimeoutError(IMAPClientAbortError, TimeoutError):
+    """The server did not answer within the read timeout. The connection is closed,
+    since the client can no longer tell which response belongs to which command."""
+
+
+class Transport(Protocol):
+    def read(self, timeout: float | _Default | None = ...) -> bytes: ...
+    def write(self, data: bytes) -> None: ...
+    def close(self) -> None: ...
+
+
+class _Default(enum.Enum):
+    TOKEN = 0
+
+
+#: "Use the transport's configured read timeout."
+DEFAULT_TIMEOUT = _Default.TOKEN
+
+
+class SocketTransport:
+    """A TCP connection, optionally wrapped in TLS."""
+
+    def __init__(self, sock: socket.socket, read_timeout: float | None) -> None:
+        self.sock = sock
+        self.read_timeout = read_timeout
+        sock.settimeout(read_timeout)
+
+    @classmethod
+    def connect(
+        cls,
+        host: str,
+        port: int,
+        timeout: SocketTimeout,
+        ssl_context: ssl.SSLContext | None,
+    ) -> SocketTransport:
+        sock = socket.create_connection((host, port), timeout=timeout.connect)
+        try:
+            if ssl_context is not None:
+                sock.settimeout(timeout.connect)
+                sock = ssl_context.wrap_socket(sock, server_hostname=host)
+        except BaseException:
+            sock.close()
+            raise
+        return cls(sock, timeout.read)
+
+    def read(self, timeout: float | _Default | None = DEFAULT_TIMEOUT) -> bytes:
+        """Read what is available (b'' at EOF). ``timeout`` overrides the read timeout
+        for this call; a timeout raises :class:`IMAPTimeoutError`."""
+        if not isinstance(timeout, _Default):
+            self.sock.settimeout(timeout)
+        try:
+            return self.sock.recv(READ_SIZE)
+        except TimeoutError as exc:
+            raise IMAPTimeoutError("timed out waiting for the server") from exc
+        except ssl.SSLError as exc:
+            raise ConnectionClosedError(f"TLS error while reading: {exc}") from exc
+        finally:
+            if not isinstance(timeout, _Default):
+                self.sock.settimeout(self.read_timeout)
+
+    def write(self, data: bytes) -> None:
+        self.sock.sendall(data)
+
+    def start_tls(self, context: ssl.SSLContext, host: str) -> None:
+        """Wrap the connection in TLS (after STARTTLS)."""
+        self.sock = context.wrap_socket(self.sock, server_hostname=host)
+        self.sock.settimeout(self.read_timeout)
+
+    def close(self) -> None:
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+
+class ProcessTransport:
+    """A subprocess speaking IMAP on its stdin/stdout (``stream=True``).
+
+    ``command`` is run without a shell (split with :func:`shlex.split`), so a command
+    string from configuration cannot expand shell syntax by accident.
+    """
+
+    def __init__(self, command: str, read_timeout: float | None) -> None:
+        self.read_timeout = read_timeout
+        self.process = subprocess.Popen(
+            shlex.split(command),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            bufsize=0,
+        )
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self._stdin = self.process.stdin
+        self._stdout_fd = self.process.stdout.fileno()
+        self._selector = selectors.DefaultSelector()
+        self._selector.register(self._stdout_fd, selectors.EVENT_READ)
+
+    def read(self, timeout: float | _Default | None = DEFAULT_TIMEOUT) -> bytes:
+        wait = self.read_timeout if isinstance(timeout, _Default) else timeout
+        if not self._selector.select(wait):
+            raise IMAPTimeoutError("timed out waiting for the server process")
+        return os.read(self._stdout_fd, READ_SIZE)
+
+    def write(self, data: bytes) -> None:
+        try:
+            self._stdin.write(data)
+            self._stdin.flush()
+        except BrokenPipeError as exc:
+            raise ConnectionClosedError("the server process closed its input") from exc
+
+    def close(self) -> None:
+        self._selector.close()
+        for stream in (self.process.stdin, self.process.stdout):
+            if stream is not None:
+                try:
+                    stream.close()
+                except OSError:
+                    pass
+        try:
+            self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
