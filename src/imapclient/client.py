@@ -190,6 +190,7 @@ class IMAPClient:
 
     def _run(self, op: Op[T]) -> T:
         """Drive an operation of the command layer to completion."""
+        self._check_open()
         try:
             request = next(op)
             while True:
@@ -204,9 +205,15 @@ class IMAPClient:
     def _execute(self, request: Request) -> PendingCommand:
         return self._execute_many([request])[0]
 
-    def _execute_many(self, requests: Sequence[Request]) -> list[PendingCommand]:
+    def _check_open(self) -> None:
+        # A dead connection is reported as such, before any state check of an operation.
+        if self._session.error is not None:
+            raise self._session.error
         if self._transport is None:
             raise IMAPClientAbortError("the connection is closed")
+
+    def _execute_many(self, requests: Sequence[Request]) -> list[PendingCommand]:
+        self._check_open()
         session = self._session
         pendings = [
             session.send(r.command, claims=r.claims, on_continuation=r.on_continuation)

@@ -91,7 +91,7 @@ class ArgList:
     items: Sequence[Arg]
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, repr=False)
 class Command:
     """A command: its name (``b'UID FETCH'``), arguments, and whether its arguments are
     secret (LOGIN, AUTHENTICATE), in which case logs and errors show them redacted."""
@@ -99,6 +99,11 @@ class Command:
     name: bytes
     args: Sequence[Arg] = field(default_factory=tuple)
     sensitive: bool = False
+
+    def __repr__(self) -> str:
+        # Tracebacks and debuggers print reprs: never let a password reach them.
+        args = "**REDACTED**" if self.sensitive else repr(self.args)
+        return f"Command(name={self.name!r}, args={args}, sensitive={self.sensitive})"
 
 
 def encode_command(tag: bytes, command: Command, mode: LiteralMode) -> list[bytes]:

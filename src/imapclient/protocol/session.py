@@ -111,9 +111,10 @@ class PendingCommand:
 
     tag: bytes
     command: Command
-    claims: frozenset[bytes]
-    segments: deque[bytes]
-    on_continuation: ContinuationHandler | None = None
+    claims: frozenset[bytes] = field(repr=False)
+    # The encoded bytes still to send hold the arguments verbatim: keep them out of reprs.
+    segments: deque[bytes] = field(repr=False)
+    on_continuation: ContinuationHandler | None = field(default=None, repr=False)
     untagged: list[Response] = field(default_factory=list)
     result: StatusResponse | None = None
     error: IMAPClientAbortError | None = None
