@@ -1186,7 +1186,6 @@ MALFORMED = [
     pytest.param(b"* 1 FETCH (INTERNALDATE 5)", id="internaldate-not-string"),
     pytest.param(b"* 1 FETCH (RFC822.SIZE 1E999)", id="size-exponent-overflows"),
     pytest.param(b"* 1 FETCH (MODSEQ (9E2233720368547707))", id="modseq-exponent-overflows"),
-    pytest.param(b"* OK [UIDNEXT 4e999] x", id="code-number-exponent-overflows"),
     pytest.param(b"* 1 FETCH (FLAGS \\Seen)", id="fetch-flags-not-list"),
     pytest.param(b"* 1 FETCH (FLAGS (\\Seen)", id="fetch-flags-unbalanced"),
     pytest.param(b"* 1 FETCH (BODY[] {10}\r\nabc)", id="literal-larger-than-data"),
@@ -1395,3 +1394,11 @@ def test_mutated_responses_raise_only_protocol_error(raw, edits):
         else:
             data[i:i] = data[i : i + 8]
     _parse_or_protocol_error(bytes(data))
+
+
+def test_response_code_with_overflowing_number_is_kept_raw() -> None:
+    # MALFORMED_RESP_CODE (on by default) keeps a code whose argument cannot be read.
+    response = parse_response(b"* OK [UIDNEXT 4e999] x")
+    assert response.code == ResponseCode(b"UIDNEXT", None, b"4e999")
+    with pytest.raises(ProtocolError):
+        parse_response(b"* OK [UIDNEXT 4e999] x", tolerances=STRICT)

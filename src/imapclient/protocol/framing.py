@@ -22,8 +22,7 @@ from .tolerances import DEFAULT_TOLERANCES, Tolerance
 __all__ = ["Framer"]
 
 # A literal announcement at the very end of a line (the line end itself already removed).
-# 20 digits is far beyond any limit; it keeps int() of an absurd digit string cheap.
-_LITERAL_TAIL = re.compile(rb"~?\{(\d{1,20})\}\Z")
+_LITERAL_TAIL = re.compile(rb"~?\{(\d+)\}\Z")
 
 
 class Framer:
@@ -98,12 +97,15 @@ class Framer:
             lf = buf.find(b"\n", self._scan)
             if lf < 0:
                 self._scan = len(buf)
-                if self._scan - self._line_start > limits.max_line_length:
+                pending = self._scan - self._line_start
+                if pending and buf[-1] == 0x0D:  # possibly the CR of the CRLF to come
+                    pending -= 1
+                if pending > limits.max_line_length:
                     raise LimitExceededError(
                         f"server line longer than {limits.max_line_length} bytes "
                         "without a line end",
                         limit="max_line_length",
-                        value=self._scan - self._line_start,
+                        value=pending,
                     )
                 if self._scan > limits.max_response_size:
                     raise self._response_too_large(self._scan)
@@ -122,7 +124,7 @@ class Framer:
                 )
             if lf + 1 > limits.max_response_size:
                 raise self._response_too_large(lf + 1)
-            size = self._literal_size(buf, line_end)
+            size = self._literal_size(buf, self._line_start, line_end)
             if size is None:
                 response = bytes(buf[:line_end])
                 del buf[: lf + 1]
@@ -147,7 +149,7 @@ class Framer:
         incomplete; a partial response is never returned as if it were whole.
         """
         self._closed = True
-        if self._literal_end >= 0:
+        if self._literal_end > len(self._buf):
             size = self._literal_end - self._literal_start
             got = len(self._buf) - self._literal_start
             raise ConnectionClosedError(
@@ -161,16 +163,25 @@ class Framer:
 
     # -- helpers ---------------------------------------------------------------
 
-    @staticmethod
-    def _literal_size(buf: bytearray, line_end: int) -> int | None:
-        if line_end == 0 or buf[line_end - 1] != 0x7D:  # "}"
+    def _literal_size(self, buf: bytearray, line_start: int, line_end: int) -> int | None:
+        """The size announced at the end of the line, or None if it announces none."""
+        if line_end == line_start or buf[line_end - 1] != 0x7D:  # "}"
             return None
-        brace = buf.rfind(b"{", max(0, line_end - 24), line_end)
+        # Only this line counts: literal data before it is never searched for a marker.
+        brace = buf.rfind(b"{", line_start, line_end)
         if brace < 0:
             return None
-        start = brace - 1 if brace > 0 and buf[brace - 1] == 0x7E else brace  # "~{"
+        start = brace - 1 if brace > line_start and buf[brace - 1] == 0x7E else brace  # "~{"
         m = _LITERAL_TAIL.match(buf, start, line_end)
-        return int(m.group(1)) if m else None
+        if m is None:
+            return None
+        digits = m.group(1)
+        if len(digits) > 20:  # far past any limit; fail without converting it
+            raise LimitExceededError(
+                f"server announced a literal of {len(digits)} digits",
+                limit="max_literal_size",
+            )
+        return int(digits)
 
     def _response_too_large(self, size: int) -> LimitExceededError:
         return LimitExceededError(

@@ -87,7 +87,20 @@ _CODE_NAME = re.compile(rb"[^\x00-\x20\x7f-\xff\]]+")
 _CODE_RAW = re.compile(rb"[^\]\r\n]*")
 
 _STATUS_WORDS = frozenset((b"OK", b"NO", b"BAD", b"PREAUTH", b"BYE"))
+_NUMBERED = frozenset((b"EXISTS", b"RECENT", b"EXPUNGE", b"FETCH"))
 _INT_CODES = frozenset((b"UIDNEXT", b"UIDVALIDITY", b"UNSEEN", b"HIGHESTMODSEQ"))
+_OPTIONAL_ARGUMENT_CODES = frozenset((b"BADCHARSET",))
+
+
+def _notation_to_int(text: bytes) -> int | None:
+    """``1.2E3`` -> 1200 (NUMBER_NOTATION); None if not finite or beyond 64 bits."""
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    if not abs(value) < 2.0**63:  # also false for inf and nan
+        return None
+    return int(value)
 
 
 def _unquote(content: bytes) -> bytes:
@@ -191,8 +204,11 @@ class _Cursor:
         if self.tol & Tolerance.NUMBER_NOTATION:
             n = _NOTATION_NUMBER.match(self.buf, self.pos)
             if n is not None and (n.group()[0] != 0x2D or self.tol & Tolerance.NEGATIVE_NUMBER):
+                value = _notation_to_int(n.group())
+                if value is None:
+                    self.fail("a number of sensible size")
                 self.pos = n.end()
-                return int(float(n.group()))
+                return value
         if self.tol & Tolerance.NEGATIVE_NUMBER:
             return int(self.match(_SIGNED_NUMBER, "a number").group())
         self.fail("a number")
@@ -200,8 +216,12 @@ class _Cursor:
     def quoted(self) -> bytes:
         return _unquote(self.match(_QUOTED, "a quoted string").group(1))
 
-    def literal(self) -> bytes:
+    def literal(self, binary: bool = False) -> bytes:
+        """literal, or with ``binary`` also literal8 (``~{n}``, RFC 3516)."""
         m = self.match(_LITERAL, "a literal")
+        if m.group(1) and not binary:
+            self.pos = m.start()
+            self.fail("a literal (literal8 is only valid for BINARY data)")
         size = int(m.group(2))
         start = self.pos
         self.pos = start + size
@@ -234,6 +254,14 @@ class _Cursor:
     def nstring(self) -> bytes | None:
         if self.try_nil():
             return None
+        return self.string()
+
+    def nstring8(self) -> bytes | None:
+        """nstring / literal8 (BINARY[...] data, METADATA values)."""
+        if self.try_nil():
+            return None
+        if self.buf.startswith(b"~{", self.pos):
+            return self.literal(binary=True)
         return self.string()
 
     def nil_or_astring(self) -> bytes | None:
@@ -283,6 +311,10 @@ class _Cursor:
             return int(token)
         if token[0] == 0x2D and self.tol & Tolerance.NEGATIVE_NUMBER and token[1:].isdigit():
             return int(token)
+        if self.tol & Tolerance.NUMBER_NOTATION and _NOTATION_NUMBER.fullmatch(token):
+            value = _notation_to_int(token)
+            if value is not None and (value >= 0 or self.tol & Tolerance.NEGATIVE_NUMBER):
+                return value
         if token.upper() == b"NIL":
             return None
         return token
@@ -357,6 +389,10 @@ class _Cursor:
         self.expect(b"[")
         name = self.match(_CODE_NAME, "a response code").group().upper()
         if self.try_token(b"]"):
+            if name in _RESP_CODE_PARSERS and name not in _OPTIONAL_ARGUMENT_CODES:
+                if not self.tol & Tolerance.MALFORMED_RESP_CODE:
+                    self.pos -= 1
+                    self.fail(f"the argument of response code {name.decode()}")
             return ResponseCode(name)
         if not self.try_sp():
             self.fail("']' or a space after the response code")
@@ -391,7 +427,9 @@ class _Cursor:
             name = self.atom().upper()
             if name == b"FETCH":
                 self.sp()
-                return UntaggedResponse(name, number, self.msg_att())
+                items = self.msg_att()
+                self.end()
+                return UntaggedResponse(name, number, items)
             if name not in (b"EXISTS", b"RECENT", b"EXPUNGE"):
                 data = self.rest().lstrip(b" ") or None
                 return UntaggedResponse(name, number, data)
@@ -400,6 +438,8 @@ class _Cursor:
         name = self.atom().upper()
         if name in _STATUS_WORDS:
             return self.resp_cond(None, name)
+        if name in _NUMBERED:
+            self.fail(f"a message number before {name.decode()}")
         handler = _DATA_PARSERS.get(name)
         if handler is None:
             self.try_sp()
@@ -432,10 +472,13 @@ class _Cursor:
         flags = self.flag_list()
         self.sp()
         delimiter = None if self.try_nil() else self.quoted()
+        if delimiter is not None and len(delimiter) != 1:
+            self.fail("a one-character hierarchy delimiter")
         self.sp()
         name = self.astring()
         extended: dict[bytes, Any] = {}
-        if self.try_sp() and self.peek() == 0x28:
+        if self.buf.startswith(b" (", self.pos):
+            self.pos += 1
             for item in self.paren_list_pairs():
                 extended[item[0]] = item[1]
         return MailboxList(flags, delimiter, name, extended)
@@ -453,6 +496,15 @@ class _Cursor:
             pairs.append((key.upper(), items[i + 1]))
         return pairs
 
+    def status_value(self) -> int | bytes:
+        """A STATUS item's value: a number, or ``"(" objectid ")"`` (MAILBOXID)."""
+        if self.peek() == 0x28:
+            self.expect(b"(")
+            value = self.astring()
+            self.expect(b")")
+            return value
+        return self.number()
+
     def status_data(self, empty: bool) -> MailboxStatus:
         """ "STATUS" SP mailbox SP "(" [status-att-list] ")\""""
         if empty:
@@ -460,12 +512,12 @@ class _Cursor:
         name = self.astring()
         self.sp()
         self.expect(b"(")
-        items: dict[bytes, int] = {}
+        items: dict[bytes, int | bytes] = {}
         if not self.try_token(b")"):
             while True:
                 key = self.atom().upper()
                 self.sp()
-                items[key] = self.number()
+                items[key] = self.status_value()
                 if self.try_token(b")"):
                     break
                 self.sp()
@@ -498,20 +550,22 @@ class _Cursor:
                 self.fail("TAG in the search correlator")
             self.sp()
             tag = self.string()
-            while self.try_sp():  # RFC 9394 adds MAILBOX/UIDVALIDITY to the correlator
+            while self.try_sp():  # RFC 7377 adds MAILBOX/UIDVALIDITY to the correlator
                 key = self.atom().upper()
                 self.sp()
                 items[b"CORRELATOR-" + key] = self.astring()
             self.expect(b")")
             if not self.try_sp():
                 return ESearchResponse(tag, uid, items)
+        first = True
         while not self.at_end():
             key = self.atom().upper()
-            if key == b"UID" and not items:
+            if key == b"UID" and first:
                 uid = True
             else:
                 self.sp()
                 items[key] = self.search_return_data(key)
+            first = False
             if not self.try_sp():
                 break
         return ESearchResponse(tag, uid, items)
@@ -536,7 +590,10 @@ class _Cursor:
         """ "THREAD" [SP 1*thread-list]"""
         threads: list[Any] = []
         while not empty and self.peek() == 0x28:
-            threads.append(self.paren_list())
+            thread = self.paren_list()
+            if not _valid_thread(thread):
+                self.fail("a thread list of message numbers")
+            threads.append(thread)
         return tuple(threads)
 
     def namespace_response(self, empty: bool) -> Namespace:
@@ -672,7 +729,7 @@ class _Cursor:
             while True:
                 entry = self.astring()
                 self.sp()
-                values[entry] = self.nstring()
+                values[entry] = self.nstring8()
                 if self.try_token(b")"):
                     break
                 self.sp()
@@ -833,6 +890,9 @@ class _Cursor:
             while i < len(raw) and isinstance(raw[i], tuple):
                 parts.append(self.shape_body(raw[i]))
                 i += 1
+            nil_ok = bool(self.tol & Tolerance.NIL_FOR_STRING)
+            if i == len(raw) or not (isinstance(raw[i], bytes) or (raw[i] is None and nil_ok)):
+                self.fail("the media subtype of a multipart body")
             return BodyData((parts, *raw[i:]))
         if len(raw) < 7:
             self.fail("a body with at least 7 fields")
@@ -860,6 +920,19 @@ class _Cursor:
         if _is_message_rfc822(fields) and len(fields) > 9:
             return (6, 9)
         return (6,)
+
+
+def _valid_thread(thread: tuple[Any, ...]) -> bool:
+    """thread-list: a non-empty list of nz-numbers and nested thread lists."""
+    if not thread:
+        return False
+    for member in thread:
+        if type(member) is int:
+            if member <= 0:
+                return False
+        elif not (type(member) is tuple and _valid_thread(member)):
+            return False
+    return True
 
 
 def _is_message_rfc822(fields: list[Any]) -> bool:
@@ -972,7 +1045,7 @@ _FETCH_ITEMS: dict[bytes, Callable[[_Cursor], Any]] = {
 
 _FETCH_SECTION_ITEMS: dict[bytes, Callable[[_Cursor], Any]] = {
     b"BODY": _Cursor.nstring,
-    b"BINARY": _Cursor.nstring,
+    b"BINARY": _Cursor.nstring8,
     b"BINARY.SIZE": _Cursor.number,
 }
 
@@ -992,7 +1065,15 @@ class Parser:
         """Parse one complete response; raise ProtocolError if it is malformed."""
         if not data:
             raise ProtocolError("empty line from server")
-        return _Cursor(data, self.limits, self.tolerances).response()
+        try:
+            return _Cursor(data, self.limits, self.tolerances).response()
+        except RecursionError:
+            # Only reachable when max_depth is set beyond what the interpreter's stack
+            # allows; the response is still too deeply nested to accept.
+            raise LimitExceededError(
+                "server response nests lists deeper than the interpreter allows",
+                limit="max_depth",
+            ) from None
 
 
 _DEFAULT_PARSER = Parser()

@@ -86,7 +86,7 @@ class MailboxStatus(NamedTuple):
     """A STATUS response: the mailbox name and its items (``{b'MESSAGES': 231}``)."""
 
     name: bytes
-    items: dict[bytes, int]
+    items: dict[bytes, int | bytes]
 
 
 class ESearchResponse(NamedTuple):

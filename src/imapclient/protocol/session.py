@@ -77,6 +77,7 @@ _DEFAULT_CLAIMS: dict[bytes, frozenset[bytes]] = {
     b"MYRIGHTS": frozenset({b"MYRIGHTS"}),
     b"GETQUOTA": frozenset({b"QUOTA"}),
     b"GETQUOTAROOT": frozenset({b"QUOTAROOT", b"QUOTA"}),
+    b"SETQUOTA": frozenset({b"QUOTA"}),
     b"GETMETADATA": frozenset({b"METADATA"}),
     b"ENABLE": frozenset({b"ENABLED"}),
     b"ID": frozenset({b"ID"}),
