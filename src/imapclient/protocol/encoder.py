@@ -38,6 +38,9 @@ _QUOTE_ESCAPE = re.compile(rb'(["\\])')
 # Raw tokens (command words, flags, sequence sets, criteria keys): printable ASCII only.
 _RAW_TOKEN = re.compile(rb"[\x21-\x7e]+(?: [\x21-\x7e]+)*\Z")
 
+#: The largest number IMAP can carry (RFC 9051 number64).
+NUMBER64_MAX = 2**63 - 1
+
 #: LITERAL- (RFC 7888) allows non-synchronising literals up to this size.
 LITERAL_MINUS_MAX = 4096
 
@@ -141,8 +144,8 @@ def _encode_arg(arg: Arg, line: bytearray, segments: list[bytes], mode: LiteralM
     elif isinstance(arg, bool):
         raise TypeError("a bool is not an IMAP argument")
     elif isinstance(arg, int):
-        if arg < 0:
-            raise ValueError(f"IMAP numbers are non-negative, not {arg}")
+        if not 0 <= arg <= NUMBER64_MAX:
+            raise ValueError(f"IMAP numbers are 0 to {NUMBER64_MAX}, not {arg}")
         line += str(arg).encode("ascii")
     elif isinstance(arg, Literal):
         _encode_literal(bytes(arg.value), arg.binary, line, segments, mode)

@@ -50,9 +50,9 @@ _LAX_ATOM = re.compile(rb"[^\x00-\x20\x7f(){\"\\\]]+")
 # ASTRING-CHAR adds resp-specials ("]").
 _ASTRING_ATOM = re.compile(rb"[^\x00-\x20\x7f-\xff(){%*\"\\]+")
 _LAX_ASTRING_ATOM = re.compile(rb"[^\x00-\x20\x7f(){\"\\]+")
-_NUMBER = re.compile(rb"\d+")
-_SIGNED_NUMBER = re.compile(rb"-?\d+")
-_NOTATION_NUMBER = re.compile(rb"-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?")
+_NUMBER = re.compile(rb"\d{1,20}(?!\d)")
+_SIGNED_NUMBER = re.compile(rb"-?\d{1,20}(?!\d)")
+_NOTATION_NUMBER = re.compile(rb"-?\d{1,20}(?:\.\d{1,20})?(?:[eE][+-]?\d{1,5})?(?!\d)")
 _QUOTED = re.compile(rb'"((?:[^"\\\r\n]|\\["\\])*)"')
 _QUOTED_ESCAPE = re.compile(rb"\\([\"\\])")
 _LITERAL = re.compile(rb"(~?)\{(\d+)\}\r?\n")
@@ -60,7 +60,7 @@ _TAG = re.compile(rb"[^\x00-\x20\x7f-\xff(){%*\"\\+]+")
 _NIL = re.compile(rb"NIL(?=[\s()\]]|\Z)", re.IGNORECASE)
 # Generic token in a list: an atom-like run up to a delimiter (used for unknown data).
 _GENERIC_TOKEN = re.compile(rb"[^\x00-\x20\x7f()\"{]+")
-_DIGITS_ONLY = re.compile(rb"\d+\Z")
+_DIGITS_ONLY = re.compile(rb"\d{1,20}\Z")
 
 # flag = "\" atom / keyword; flag-perm adds "\*". BRACKET_IN_FLAG admits "]" (Gmail).
 _FLAG = rb"(?:\\?" + _ATOM_CHARS + rb"+|\\\*)"
@@ -76,10 +76,10 @@ _FLAG_LIST = _flag_list_re(_FLAG)
 _FLAG_LIST_BRACKET = _flag_list_re(_FLAG_BRACKET)
 _FLAG_LIST_LAX = _flag_list_re(_FLAG_LAX)
 
-_SEQ_RANGE = rb"\d+(?::\d+)?"
+_SEQ_RANGE = rb"\d{1,20}(?::\d{1,20})?(?!\d)"
 _SEQUENCE_SET = re.compile(_SEQ_RANGE + rb"(?:," + _SEQ_RANGE + rb")*")
 # SEARCH: *(SP nz-number) [SP "(" "MODSEQ" SP mod-sequence-value ")"]
-_SEARCH_DATA = re.compile(rb"((?: \d+)*)(?: \(MODSEQ (\d+)\))? *\Z", re.IGNORECASE)
+_SEARCH_DATA = re.compile(rb"((?: \d{1,20})*)(?: \(MODSEQ (\d{1,20})\))? *\Z", re.IGNORECASE)
 
 # msg-att name: BODY[section]<origin>, BINARY.SIZE[1.2], RFC822.SIZE, X-GM-LABELS ...
 _MSG_ATT_NAME = re.compile(rb"([A-Za-z0-9][A-Za-z0-9.\-_$]*)(\[[^\]\r\n]*\](?:<\d+>)?)?")
@@ -309,7 +309,8 @@ class _Cursor:
         self.pos = m.end()
         if _DIGITS_ONLY.match(token):
             return int(token)
-        if token[0] == 0x2D and self.tol & Tolerance.NEGATIVE_NUMBER and token[1:].isdigit():
+        negative_ok = self.tol & Tolerance.NEGATIVE_NUMBER
+        if token[0] == 0x2D and negative_ok and _DIGITS_ONLY.match(token, 1):
             return int(token)
         if self.tol & Tolerance.NUMBER_NOTATION and _NOTATION_NUMBER.fullmatch(token):
             value = _notation_to_int(token)
@@ -944,7 +945,7 @@ def _is_message_rfc822(fields: list[Any]) -> bool:
     )
 
 
-_SIGNED_NUMBER_RANGE = re.compile(rb"-?\d+:-?\d+")
+_SIGNED_NUMBER_RANGE = re.compile(rb"-?\d{1,20}:-?\d{1,20}(?!\d)")
 
 
 # --- response code arguments ------------------------------------------------------------

@@ -15,6 +15,7 @@ parsed, and every capability or untagged datum learnt before TLS is forgotten.
 from __future__ import annotations
 
 import enum
+import re
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -84,6 +85,9 @@ _DEFAULT_CLAIMS: dict[bytes, frozenset[bytes]] = {
     b"LOGOUT": frozenset({b"BYE"}),
 }
 
+# What an answer to a continuation request may hold: one line, printable ASCII (base64).
+_CONTINUATION_ANSWER = re.compile(rb"[\x20-\x7e]*\Z")
+
 # Commands after which nothing else may be sent until they complete: their continuation
 # requests and the bytes that follow belong to them alone.
 _EXCLUSIVE = frozenset({b"AUTHENTICATE", b"IDLE", b"STARTTLS", b"LOGOUT"})
@@ -120,11 +124,13 @@ class PendingCommand:
     result: StatusResponse | None = None
     error: IMAPClientAbortError | None = None
     idling: bool = False
+    done_requested: bool = False
     awaiting_continuation: bool = False
 
     @property
     def name(self) -> bytes:
-        return self.command.name
+        """The command's name, upper-cased (IMAP keywords are case-insensitive)."""
+        return self.command.name.upper()
 
     @property
     def done(self) -> bool:
@@ -242,11 +248,22 @@ class Session:
             raise IllegalStateError("idle_done() needs an active IDLE command")
         if pending.tag not in self._in_flight:
             raise IllegalStateError("IDLE has not been sent yet")
+        if pending.done_requested:
+            return
+        pending.done_requested = True
+        if pending.idling:
+            self._send_done()
+        # Otherwise DONE waits for the server's "+" (RFC 2177: it answers that request);
+        # if IDLE is refused instead, nothing is sent.
+
+    def _send_done(self) -> None:
         self._raw_out += b"DONE\r\n"
         self.sent_log.append(b"DONE")
 
     def data_to_send(self) -> bytes:
         """Everything that may be written to the server now."""
+        if self._tls_pending:
+            return b""  # the next bytes on the wire must be the TLS handshake
         out = bytearray(self._raw_out)
         self._raw_out.clear()
         while self._outbox:
@@ -305,6 +322,10 @@ class Session:
         except IMAPClientAbortError as exc:
             self._fail_all(exc)
             raise
+        except Exception as exc:  # a parser defect must still end the session cleanly
+            error = ProtocolError(f"could not process the server's response: {exc!r}")
+            self._fail_all(error)
+            raise error from exc
 
     def tls_established(self) -> None:
         """The front end finished the TLS handshake after STARTTLS."""
@@ -407,9 +428,13 @@ class Session:
         for cmd in self._in_flight.values():
             if cmd.name == b"IDLE" and not cmd.idling:
                 cmd.idling = True
+                if cmd.done_requested:
+                    self._send_done()
                 return
             if cmd.on_continuation is not None:
                 answer = cmd.on_continuation(response.text)
+                if answer is not None and not _CONTINUATION_ANSWER.match(answer):
+                    answer = None  # a line break would start a new command: cancel instead
                 self._raw_out += b"*\r\n" if answer is None else answer + b"\r\n"
                 self.sent_log.append(b"*" if answer is None else b"**REDACTED**")
                 return
