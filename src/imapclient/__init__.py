@@ -18,7 +18,16 @@ from .exceptions import (
     ProtocolError,
     TLSRequiredError,
 )
-from .response_types import SearchIds, SequenceSet
+from .response_types import (
+    Address,
+    BodyData,
+    Envelope,
+    MailboxQuotaRoots,
+    Namespace,
+    Quota,
+    SearchIds,
+    SequenceSet,
+)
 from .transport import SocketTimeout
 
 __version__ = "0.1.0"
@@ -31,15 +40,32 @@ FLAGGED = rb"\Flagged"
 DRAFT = rb"\Draft"
 RECENT = rb"\Recent"  # read-only: set by the server
 
+# Special-use folder attributes (RFC 6154), for find_special_folder().
+ALL = rb"\All"
+ARCHIVE = rb"\Archive"
+DRAFTS = rb"\Drafts"
+JUNK = rb"\Junk"
+SENT = rb"\Sent"
+TRASH = rb"\Trash"
+
 __all__ = [
+    "ALL",
     "ANSWERED",
+    "ARCHIVE",
     "DELETED",
     "DRAFT",
+    "DRAFTS",
     "FLAGGED",
+    "JUNK",
     "RECENT",
     "SEEN",
+    "SENT",
+    "TRASH",
+    "Address",
+    "BodyData",
     "CapabilityError",
     "CommandError",
+    "Envelope",
     "IMAPClient",
     "IMAPClientAbortError",
     "IMAPClientError",
@@ -47,7 +73,10 @@ __all__ = [
     "IllegalStateError",
     "InvalidCriteriaError",
     "LoginError",
+    "MailboxQuotaRoots",
+    "Namespace",
     "ProtocolError",
+    "Quota",
     "SearchIds",
     "SequenceSet",
     "SocketTimeout",

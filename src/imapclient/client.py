@@ -2,22 +2,25 @@
 
 It owns a transport (TCP, TLS, or a subprocess) and a sans-IO
 :class:`~imapclient.protocol.session.Session`, and runs the operations of
-:mod:`imapclient.commands` by moving bytes between the two. It builds no command and
-shapes no result itself.
+:mod:`imapclient.commands` by moving bytes between the two. Every API method that is a
+plain operation is generated from that operation by :func:`_blocking`, so its signature
+and docstring are the operation's and no command is built or result shaped here.
 """
 
 from __future__ import annotations
 
+import functools
+import inspect
 import logging
 import ssl as ssl_lib
-from collections.abc import Sequence
+import sys
+from collections.abc import Callable, Sequence
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import IO, Any, Concatenate, ParamSpec, TypeVar
 
-from . import commands
+from .commands import auth, base, folders, messages, server
 from .commands.base import Op, Request
 from .exceptions import (
-    CapabilityError,
     IllegalStateError,
     IMAPClientAbortError,
     IMAPClientError,
@@ -27,13 +30,32 @@ from .exceptions import (
 from .protocol.limits import DEFAULT_LIMITS, Limits
 from .protocol.session import ConnectionState, PendingCommand, Session
 from .protocol.tolerances import DEFAULT_TOLERANCES, Tolerance
-from .response_types import ResponseDict, SearchIds
 from .transport import ProcessTransport, SocketTimeout, SocketTransport
 
 __all__ = ["IMAPClient"]
 
 logger = logging.getLogger("imapclient")
+wire_logger = logging.getLogger("imapclient.wire")
+
+P = ParamSpec("P")
 T = TypeVar("T")
+
+
+def _blocking(
+    op: Callable[Concatenate[base.Context, P], Op[T]],
+) -> Callable[Concatenate[IMAPClient, P], T]:
+    """Turn an operation of the command layer into a blocking method."""
+
+    @functools.wraps(op)
+    def method(self: IMAPClient, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        return self._run(op(self, *args, **kwargs))
+
+    params = list(inspect.signature(op).parameters.values())
+    self_param = inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    method.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [self_param, *params[1:]], return_annotation=inspect.signature(op).return_annotation
+    )
+    return method
 
 
 class IMAPClient:
@@ -44,13 +66,17 @@ class IMAPClient:
 
     * ``port`` defaults to 993 with ``ssl`` (implicit TLS), 143 without.
     * ``ssl`` is on by default; certificates and host names are verified with
-      ``ssl.create_default_context()`` unless ``ssl_context`` is given.
+      ``ssl.create_default_context()`` unless ``ssl_context`` is given. The spec's
+      pass-through ``keyfile`` and ``certfile`` load a client certificate into it.
     * ``stream=True`` runs ``host`` as a command whose stdin/stdout carry the session.
     * ``timeout`` is seconds for every socket operation, or a
-      :class:`~imapclient.transport.SocketTimeout` with separate connect and read
-      timeouts.
+      :class:`~imapclient.SocketTimeout` with separate connect and read timeouts.
     * ``limits`` and ``tolerances`` tune the protocol core (see
       :mod:`imapclient.protocol.limits` and :mod:`imapclient.protocol.tolerances`).
+
+    Attributes: ``use_uid`` (UIDs rather than sequence numbers), ``folder_encode``
+    (modified UTF-7 folder names, returned as str), ``normalise_times`` (naive local
+    datetimes rather than aware ones), ``debug`` and ``log_file`` (see :attr:`debug`).
     """
 
     Error = IMAPClientError
@@ -69,17 +95,31 @@ class IMAPClient:
         *,
         limits: Limits = DEFAULT_LIMITS,
         tolerances: Tolerance = DEFAULT_TOLERANCES,
+        **kwargs: Any,
     ) -> None:
+        keyfile = kwargs.pop("keyfile", None)
+        certfile = kwargs.pop("certfile", None)
+        if kwargs:
+            names = ", ".join(sorted(kwargs))
+            raise TypeError(f"IMAPClient() got unexpected keyword arguments: {names}")
         if stream and (port is not None or ssl_context is not None):
             raise ValueError("stream=True takes a command as host, without port or TLS")
+        if keyfile is not None and certfile is None:
+            raise ValueError("keyfile needs certfile")
         self.host = host
         self.port = port if port is not None else (993 if ssl else 143)
         self.ssl = ssl and not stream
         self.stream = stream
+        if certfile is not None:
+            ssl_context = ssl_context or ssl_lib.create_default_context()
+            ssl_context.load_cert_chain(certfile, keyfile)
         self.ssl_context = ssl_context
         self.use_uid = use_uid
         self.folder_encode = True
         self.normalise_times = True
+        self._debug = 0
+        self._log_file: IO[str] | None = None
+        self._log_handler: logging.Handler | None = None
         self._timeout = _as_socket_timeout(timeout)
         self._session = Session(limits=limits, tolerances=tolerances)
         self._transport: SocketTransport | ProcessTransport | None = None
@@ -89,13 +129,13 @@ class IMAPClient:
 
     def _connect(self) -> None:
         if self.stream:
-            logger.debug("starting IMAP server process %r", self.host)
+            logger.info("starting IMAP server process %r", self.host)
             self._transport = ProcessTransport(self.host, self._timeout.read)
         else:
             context = None
             if self.ssl:
                 context = self.ssl_context or ssl_lib.create_default_context()
-            logger.debug("connecting to %s:%d (TLS: %s)", self.host, self.port, self.ssl)
+            logger.info("connecting to %s:%d (TLS: %s)", self.host, self.port, self.ssl)
             self._transport = SocketTransport.connect(self.host, self.port, self._timeout, context)
         try:
             while self._session.state is ConnectionState.GREETING:
@@ -129,15 +169,16 @@ class IMAPClient:
         if self.ssl or self.stream:
             raise IllegalStateError("the connection is already TLS or a stream")
         transport = self._transport
-        assert isinstance(transport, SocketTransport)
+        if not isinstance(transport, SocketTransport):
+            raise IMAPClientAbortError("the connection is closed")
         if self._session.state is not ConnectionState.NOT_AUTHENTICATED:
             self.shutdown()
             raise TLSRequiredError(
-                "STARTTLS is impossible: the server pre-authenticated the connection "
-                "(PREAUTH), so it would carry the session in plaintext"
+                "STARTTLS is impossible: the connection is already authenticated "
+                "(e.g. a PREAUTH greeting), so the session would stay in plaintext"
             )
         try:
-            text = self._run(commands.auth.starttls(self))
+            text = self._run(auth.starttls(self))
             context = ssl_context or self.ssl_context or ssl_lib.create_default_context()
             transport.start_tls(context, self.host)
         except BaseException:
@@ -148,7 +189,8 @@ class IMAPClient:
         return text
 
     def socket(self) -> Any:
-        """The underlying socket (or, for ``stream=True``, the subprocess)."""
+        """The underlying socket (or, for ``stream=True``, the subprocess); None once
+        closed."""
         transport = self._transport
         if isinstance(transport, SocketTransport):
             return transport.sock
@@ -158,8 +200,9 @@ class IMAPClient:
 
     def shutdown(self) -> None:
         """Close the connection without logging out."""
-        self._close_transport()
-        logger.debug("connection closed")
+        if self._transport is not None:
+            self._close_transport()
+            logger.info("connection closed")
 
     def _close_transport(self) -> None:
         if self._transport is not None:
@@ -186,6 +229,51 @@ class IMAPClient:
         finally:
             self.shutdown()
 
+    # -- logging ----------------------------------------------------------------------
+
+    @property
+    def debug(self) -> int:
+        """Debug output, 0 (off) to 5, mapped onto the ``imapclient`` loggers: 1-2 log
+        connection events (INFO), 3-4 also every command sent (DEBUG; LOGIN and
+        AUTHENTICATE arguments redacted), 5 also the raw bytes received
+        (``imapclient.wire``). True means 4. Output goes to :attr:`log_file`
+        (default stderr). Applications that configure ``logging`` themselves can
+        ignore this and set levels on those loggers directly."""
+        return self._debug
+
+    @debug.setter
+    def debug(self, level: int | bool) -> None:
+        if level is True:
+            level = 4
+        level = int(level)
+        if not 0 <= level <= 5:
+            raise ValueError("debug must be between 0 and 5")
+        self._debug = level
+        self._configure_logging()
+
+    @property
+    def log_file(self) -> IO[str] | None:
+        """Where debug output goes (a text file object); None means stderr."""
+        return self._log_file
+
+    @log_file.setter
+    def log_file(self, stream: IO[str] | None) -> None:
+        self._log_file = stream
+        self._configure_logging()
+
+    def _configure_logging(self) -> None:
+        if self._log_handler is not None:
+            logger.removeHandler(self._log_handler)
+            self._log_handler = None
+        if self._debug == 0:
+            return
+        handler = logging.StreamHandler(self._log_file or sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(message)s"))
+        self._log_handler = handler
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO if self._debug <= 2 else logging.DEBUG)
+        wire_logger.setLevel(logging.DEBUG if self._debug >= 5 else logging.WARNING)
+
     # -- the driver -------------------------------------------------------------------
 
     def _run(self, op: Op[T]) -> T:
@@ -197,13 +285,10 @@ class IMAPClient:
                 if isinstance(request, list):
                     result: Any = self._execute_many(request)
                 else:
-                    result = self._execute(request)
+                    result = self._execute_many([request])[0]
                 request = op.send(result)
         except StopIteration as stop:
             return stop.value  # type: ignore[no-any-return]
-
-    def _execute(self, request: Request) -> PendingCommand:
-        return self._execute_many([request])[0]
 
     def _check_open(self) -> None:
         # A dead connection is reported as such, before any state check of an operation.
@@ -228,8 +313,6 @@ class IMAPClient:
         except IMAPClientAbortError:
             self._close_transport()
             raise
-        if session.closed and session.state is not ConnectionState.LOGOUT:
-            self._close_transport()
         for pending in pendings:
             if pending.error is not None:
                 self._close_transport()
@@ -239,63 +322,91 @@ class IMAPClient:
     def _flush(self) -> None:
         data = self._session.data_to_send()
         if data:
-            for line in self._session.sent_log:
-                logger.debug("> %s", line.decode("ascii", "replace"))
+            if logger.isEnabledFor(logging.DEBUG):
+                for line in self._session.sent_log:
+                    logger.debug("> %s", line.decode("ascii", "replace"))
             self._session.sent_log.clear()
             assert self._transport is not None
             self._transport.write(data)
 
-    def _receive(self, timeout: Any = None) -> None:
+    def _receive(self) -> None:
         assert self._transport is not None
-        data = self._transport.read() if timeout is None else self._transport.read(timeout)
-        if logger.isEnabledFor(logging.DEBUG):
-            logger.debug("< %r", data[:300] + (b"..." if len(data) > 300 else b""))
+        data = self._transport.read()
+        if wire_logger.isEnabledFor(logging.DEBUG):
+            wire_logger.debug("< %r", data)
         self._session.receive_data(data)
 
-    # -- the API ----------------------------------------------------------------------
+    # -- the API: operations of the command layer ---------------------------------------
 
-    def capabilities(self) -> tuple[bytes, ...]:
-        """The server's capabilities as a tuple of upper-case bytes.
+    capabilities = _blocking(base.capabilities)
+    has_capability = _blocking(server.has_capability)
+    enable = _blocking(server.enable)
+    id_ = _blocking(server.id_)
+    noop = _blocking(messages.noop)
 
-        Cached; asked for again after authentication and STARTTLS unless the server
-        announced them itself.
-        """
-        return self._run(commands.base.capabilities(self))
+    login = _blocking(auth.login)
+    plain_login = _blocking(auth.plain_login)
+    sasl_login = _blocking(auth.sasl_login)
+    oauth2_login = _blocking(auth.oauth2_login)
+    oauthbearer_login = _blocking(auth.oauthbearer_login)
+    oauth_login = _blocking(auth.oauth_login)
+    scram_login = _blocking(auth.scram_login)
 
-    def has_capability(self, capability: str | bytes) -> bool:
-        """True if the server announces ``capability`` (case-insensitive)."""
-        cap = capability.encode("ascii") if isinstance(capability, str) else capability
-        return cap.upper() in self.capabilities()
+    namespace = _blocking(folders.namespace)
+    get_folder_delimiter = _blocking(folders.get_folder_delimiter)
+    list_folders = _blocking(folders.list_folders)
+    list_sub_folders = _blocking(folders.list_sub_folders)
+    xlist_folders = _blocking(folders.xlist_folders)
+    find_special_folder = _blocking(folders.find_special_folder)
+    folder_exists = _blocking(folders.folder_exists)
+    select_folder = _blocking(folders.select_folder)
+    unselect_folder = _blocking(folders.unselect_folder)
+    close_folder = _blocking(folders.close_folder)
+    create_folder = _blocking(folders.create_folder)
+    rename_folder = _blocking(folders.rename_folder)
+    delete_folder = _blocking(folders.delete_folder)
+    subscribe_folder = _blocking(folders.subscribe_folder)
+    unsubscribe_folder = _blocking(folders.unsubscribe_folder)
+    folder_status = _blocking(folders.folder_status)
+    getacl = _blocking(folders.getacl)
+    setacl = _blocking(folders.setacl)
+    get_quota = _blocking(folders.get_quota)
+    get_quota_root = _blocking(folders.get_quota_root)
+    set_quota = _blocking(folders.set_quota)
 
-    def login(self, username: str | bytes, password: str | bytes) -> bytes:
-        """Log in with LOGIN; returns the server's text. Raises LoginError if refused."""
-        if b"LOGINDISABLED" in (self._session.capabilities or ()):
-            raise CapabilityError("server disabled LOGIN on this connection (LOGINDISABLED)")
-        return self._run(commands.auth.login(username, password))
+    search = _blocking(messages.search)
+    gmail_search = _blocking(messages.gmail_search)
+    sort = _blocking(messages.sort)
+    thread = _blocking(messages.thread)
+    fetch = _blocking(messages.fetch)
+    get_flags = _blocking(messages.get_flags)
+    add_flags = _blocking(messages.add_flags)
+    remove_flags = _blocking(messages.remove_flags)
+    set_flags = _blocking(messages.set_flags)
+    delete_messages = _blocking(messages.delete_messages)
+    get_gmail_labels = _blocking(messages.get_gmail_labels)
+    add_gmail_labels = _blocking(messages.add_gmail_labels)
+    remove_gmail_labels = _blocking(messages.remove_gmail_labels)
+    set_gmail_labels = _blocking(messages.set_gmail_labels)
+    append = _blocking(messages.append)
+    multiappend = _blocking(messages.multiappend)
+    copy = _blocking(messages.copy)
+    move = _blocking(messages.move)
+    expunge = _blocking(messages.expunge)
+    uid_expunge = _blocking(messages.uid_expunge)
+
+    def drain_unsolicited(self) -> list[tuple[Any, ...]]:
+        """Responses the server sent that no command asked for (EXISTS, EXPUNGE, FETCH
+        of other messages, ALERTs ...), oldest first, in the shape ``noop()`` returns.
+        Each is returned once."""
+        return base.drain_unsolicited(self)
 
     def logout(self) -> bytes:
         """Log out and close the connection; returns the server's BYE text."""
         try:
-            return self._run(commands.auth.logout())
+            return self._run(auth.logout(self))
         finally:
             self.shutdown()
-
-    def select_folder(self, folder: str | bytes, readonly: bool = False) -> ResponseDict:
-        """Select ``folder`` (read-only with ``readonly``); returns its state, e.g.
-        ``{b'EXISTS': 3, b'FLAGS': (...), b'RECENT': 0, b'UIDNEXT': 11, ...}``."""
-        return self._run(commands.folders.select_folder(self, folder, readonly))
-
-    def search(self, criteria: Any = "ALL", charset: str | None = None) -> SearchIds:
-        """Message ids matching ``criteria`` (see the search documentation)."""
-        return self._run(commands.messages.search(self, criteria, charset))
-
-    def fetch(self, messages: Any, data: Any, modifiers: Any = None) -> dict[int, ResponseDict]:
-        """Fetch ``data`` items for ``messages``; ``{msgid: {b'ITEM': value, b'SEQ': n}}``."""
-        return self._run(commands.messages.fetch(self, messages, data, modifiers))
-
-    def noop(self) -> tuple[bytes, list[tuple[Any, ...]]]:
-        """NOOP; returns ``(text, status updates)``."""
-        return self._run(commands.messages.noop(self))
 
 
 def _as_socket_timeout(timeout: float | SocketTimeout | None) -> SocketTimeout:

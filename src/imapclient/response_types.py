@@ -15,7 +15,9 @@ __all__ = [
     "Address",
     "BodyData",
     "Envelope",
+    "MailboxQuotaRoots",
     "Namespace",
+    "Quota",
     "ResponseDict",
     "SearchIds",
     "SequenceSet",
@@ -140,6 +142,23 @@ class Namespace(NamedTuple):
     personal: tuple[tuple[Any, Any], ...] | None
     other: tuple[tuple[Any, Any], ...] | None
     shared: tuple[tuple[Any, Any], ...] | None
+
+
+class Quota(NamedTuple):
+    """One resource limit of a quota root (RFC 9208): ``usage`` and ``limit`` are in the
+    resource's unit (KiB for STORAGE, messages for MESSAGE)."""
+
+    quota_root: str
+    resource: str
+    usage: int
+    limit: int
+
+
+class MailboxQuotaRoots(NamedTuple):
+    """The quota roots that apply to a mailbox (RFC 9208 GETQUOTAROOT)."""
+
+    mailbox: str | bytes
+    quota_roots: list[str]
 
 
 class ResponseDict(dict[Any, Any]):

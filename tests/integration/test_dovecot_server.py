@@ -93,9 +93,9 @@ class Scram:
             signature = hmac.digest(stored_key, auth_message, self.digest)
             proof = bytes(a ^ b for a, b in zip(client_key, signature, strict=True))
             server_key = hmac.digest(salted, b"Server Key", self.digest)
-            self.expected_final = "v=" + base64.b64encode(
-                hmac.digest(server_key, auth_message, self.digest)
-            ).decode()
+            self.expected_final = (
+                "v=" + base64.b64encode(hmac.digest(server_key, auth_message, self.digest)).decode()
+            )
             return f"{without_proof},p={base64.b64encode(proof).decode()}".encode()
         self.server_verified = challenge.decode() == self.expected_final
         return b""
@@ -182,8 +182,10 @@ def test_self_signed_certificate_fails_verification(
 ) -> None:
     with pytest.raises(ssl.SSLCertVerificationError) as error:
         imaplib.IMAP4_SSL(
-            dovecot_self_signed.host, dovecot_self_signed.tls_port,
-            ssl_context=tls_context(dovecot_self_signed.ca_file), timeout=TIMEOUT,
+            dovecot_self_signed.host,
+            dovecot_self_signed.tls_port,
+            ssl_context=tls_context(dovecot_self_signed.ca_file),
+            timeout=TIMEOUT,
         )
     assert error.value.verify_code == 18  # X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT
 
@@ -227,8 +229,20 @@ def test_capabilities_after_login(imap_account: Account) -> None:
     typ, data = client.capability()
     assert typ == "OK"
     capabilities = set(data[0].split())
-    expected = {b"IMAP4rev1", b"IDLE", b"CONDSTORE", b"QRESYNC", b"MOVE", b"UIDPLUS",
-                b"QUOTA", b"ACL", b"METADATA", b"SPECIAL-USE", b"NAMESPACE", b"ENABLE"}
+    expected = {
+        b"IMAP4rev1",
+        b"IDLE",
+        b"CONDSTORE",
+        b"QRESYNC",
+        b"MOVE",
+        b"UIDPLUS",
+        b"QUOTA",
+        b"ACL",
+        b"METADATA",
+        b"SPECIAL-USE",
+        b"NAMESPACE",
+        b"ENABLE",
+    }
     assert expected <= capabilities
     client.logout()
 
@@ -243,8 +257,13 @@ def test_fresh_user_has_empty_inbox_and_special_use_folders(imap_account: Accoun
     typ, folders = client.list()
     assert typ == "OK"
     listing = b"\n".join(line for line in folders if isinstance(line, bytes))
-    for flag, name in [(b"\\Drafts", b"Drafts"), (b"\\Sent", b"Sent"), (b"\\Trash", b"Trash"),
-                       (b"\\Junk", b"Junk"), (b"\\Archive", b"Archive")]:
+    for flag, name in [
+        (b"\\Drafts", b"Drafts"),
+        (b"\\Sent", b"Sent"),
+        (b"\\Trash", b"Trash"),
+        (b"\\Junk", b"Junk"),
+        (b"\\Archive", b"Archive"),
+    ]:
         assert re.search(rb"\(.*" + re.escape(flag) + rb".*\) \"/\" " + name, listing), listing
     client.logout()
 
@@ -265,13 +284,15 @@ def test_seeded_messages_are_visible_with_flags(imap_account: Account) -> None:
         message("deleted"),
         message("keywords"),
     ]
-    imap_account.seed([
-        messages[0],
-        (messages[1], ["\\Seen"]),
-        (messages[2], ["\\Flagged", "\\Answered"]),
-        (messages[3], ["\\Deleted", "\\Seen"]),
-        (messages[4], ["$Forwarded", "Work", "\\Draft"]),
-    ])
+    imap_account.seed(
+        [
+            messages[0],
+            (messages[1], ["\\Seen"]),
+            (messages[2], ["\\Flagged", "\\Answered"]),
+            (messages[3], ["\\Deleted", "\\Seen"]),
+            (messages[4], ["$Forwarded", "Work", "\\Draft"]),
+        ]
+    )
     client = login(imap_account)
     assert client.select("INBOX") == ("OK", [b"5"])
     assert fetch_flags(client) == {
@@ -350,8 +371,12 @@ def test_kick_closes_logged_in_connection(imap_account: Account) -> None:
 def test_preauth_imap_over_a_pipe(imap_account: Account) -> None:
     argv, env = imap_account.server.preauth_command(imap_account.username)
     result = subprocess.run(
-        argv, env=env, input=b"a SELECT INBOX\r\nb LOGOUT\r\n", capture_output=True,
-        timeout=TIMEOUT, check=True,
+        argv,
+        env=env,
+        input=b"a SELECT INBOX\r\nb LOGOUT\r\n",
+        capture_output=True,
+        timeout=TIMEOUT,
+        check=True,
     )
     lines = result.stdout.splitlines()
     assert lines[0].startswith(b"* PREAUTH [CAPABILITY IMAP4rev1")

@@ -17,20 +17,22 @@ from typing import Any, Protocol, TypeVar
 from .. import imap_utf7
 from ..exceptions import CapabilityError, CommandError, IllegalStateError
 from ..protocol.encoder import Atom, Command
-from ..protocol.responses import Response, StatusResponse, UntaggedResponse
+from ..protocol.responses import Response, ResponseCode, StatusResponse, UntaggedResponse
 from ..protocol.session import ConnectionState, ContinuationHandler, PendingCommand, Session
 
 __all__ = [
     "Context",
     "Op",
     "Request",
+    "StatusText",
     "check",
     "decode_folder",
+    "drain_unsolicited",
     "encode_folder",
     "join_message_ids",
     "require_capability",
     "require_selected",
-    "simple",
+    "status_text",
     "untagged_as_tuple",
 ]
 
@@ -79,10 +81,30 @@ def check(pending: PendingCommand, error: type[CommandError] = CommandError) -> 
     )
 
 
-def simple(name: bytes, *args: Any) -> Op[bytes]:
-    """An operation that sends one command and returns the OK text."""
-    pending = yield Request(Command(name, args))
-    return check(pending).text
+class StatusText(bytes):
+    """The text of a server's tagged OK, as bytes, with its response code (as the server
+    wrote it) in front: ``b'[APPENDUID 1339 13] Append completed.'``.
+
+    ``code`` holds the parsed :class:`~imapclient.protocol.responses.ResponseCode` (or
+    None), so results such as APPENDUID and COPYUID are available without parsing text:
+    ``client.append(...).code.value.uids``.
+    """
+
+    code: ResponseCode | None
+
+    def __new__(cls, text: bytes, code: ResponseCode | None = None) -> StatusText:
+        self = super().__new__(cls, text)
+        self.code = code
+        return self
+
+
+def status_text(response: StatusResponse) -> StatusText:
+    """The full text of a status response, response code included."""
+    code = response.code
+    if code is None:
+        return StatusText(response.text)
+    bracket = b"[" + code.name + (b" " + code.raw if code.raw else b"") + b"]"
+    return StatusText(bracket + (b" " + response.text if response.text else b""), code)
 
 
 def require_capability(ctx: Context, *names: bytes) -> Op[None]:
@@ -179,3 +201,13 @@ def require_selected(ctx: Context) -> None:
     """Raise IllegalStateError unless a folder is selected."""
     if ctx._session.state is not ConnectionState.SELECTED:
         raise IllegalStateError("no folder is selected")
+
+
+def drain_unsolicited(ctx: Context) -> list[tuple[Any, ...]]:
+    """Responses the server sent that no command asked for (EXISTS, EXPUNGE, FETCH of
+    other messages, ALERTs ...), oldest first, in the shape ``noop()`` returns; each is
+    returned once."""
+    session = ctx._session
+    responses = [untagged_as_tuple(r) for r in session.unsolicited]
+    session.unsolicited.clear()
+    return responses

@@ -1,47 +1,129 @@
-"""Searching and fetching messages, and NOOP."""
+"""Messages: search, sort, thread, fetch, flags, labels, append, copy, move, expunge."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from ..datetime_util import datetime_to_native
-from ..protocol.encoder import ArgList, Atom, Command
-from ..protocol.responses import UntaggedResponse
+from .. import imap_utf7
+from ..datetime_util import datetime_to_INTERNALDATE, datetime_to_native
+from ..exceptions import CapabilityError
+from ..protocol.encoder import ArgList, Atom, Command, Literal, Quoted
+from ..protocol.responses import StatusResponse, UntaggedResponse
+from ..protocol.session import PendingCommand
 from ..response_types import Envelope, ResponseDict, SearchIds
-from ..search_criteria import normalise_criteria
+from ..search_criteria import normalise_criteria, normalise_sort_criteria
 from .base import (
     Context,
     Op,
     Request,
+    StatusText,
+    capabilities,
     check,
+    drain_unsolicited,
+    encode_folder,
     join_message_ids,
+    require_capability,
     require_selected,
+    status_text,
     untagged_as_tuple,
 )
+
+Messages = Any  # an int, a sequence of ints, or a message-set string such as "2:*"
+FlagsArg = Any  # a flag (str/bytes) or a sequence of flags
 
 
 def _uid(ctx: Context, name: bytes) -> bytes:
     return b"UID " + name if ctx.use_uid else name
 
 
-def search(ctx: Context, criteria: Any = "ALL", charset: str | None = None) -> Op[SearchIds]:
-    """SEARCH; returns the matching message ids (UIDs when ``use_uid``), with
-    ``.modseq`` set when the server reports one."""
-    require_selected(ctx)
-    args: list[Any] = []
-    if charset:
-        args += [Atom(b"CHARSET"), Atom(charset.encode("ascii"))]
-    args += normalise_criteria(criteria, charset)
-    pending = yield Request(Command(_uid(ctx, b"SEARCH"), args))
-    check(pending)
+def _collect_ids(responses: Iterable[Any], name: bytes) -> SearchIds:
     ids = SearchIds()
-    for response in pending.untagged:
-        if isinstance(response, UntaggedResponse) and response.name == b"SEARCH":
+    for response in responses:
+        if isinstance(response, UntaggedResponse) and response.name == name:
             ids.extend(response.data)
             if response.data.modseq is not None:
                 ids.modseq = response.data.modseq
     return ids
+
+
+def _charset_args(charset: str | None) -> list[Any]:
+    return [Atom(b"CHARSET"), Atom(charset.encode("ascii"))] if charset else []
+
+
+def _criteria_charset(criteria: Any, charset: str | None) -> str | None:
+    # Non-ASCII text needs a charset the server is told about; UTF-8 unless given.
+    if charset:
+        return charset
+    return "UTF-8" if _has_non_ascii(criteria) else None
+
+
+def _has_non_ascii(value: Any) -> bool:
+    if isinstance(value, str):
+        return not value.isascii()
+    if isinstance(value, bytes):
+        return not value.isascii()
+    if isinstance(value, (list, tuple)):
+        return any(_has_non_ascii(v) for v in value)
+    return False
+
+
+def search(ctx: Context, criteria: Any = "ALL", charset: str | None = None) -> Op[SearchIds]:
+    """Message ids matching ``criteria`` (UIDs when ``use_uid``), as a list with a
+    ``.modseq`` attribute (set when the server reports one, e.g. for MODSEQ criteria).
+
+    ``criteria`` is a string (``'UNSEEN'``, ``'NOT DELETED'``), bytes, or a list of keys
+    and arguments with nested lists for groups, ints, and dates/datetimes for date keys:
+    ``['FROM', 'John Smith', 'SINCE', date(2024, 1, 2), ['OR', 'SEEN', 'FLAGGED']]``.
+    Non-ASCII text is sent as a literal with ``charset`` (UTF-8 unless given).
+    """
+    require_selected(ctx)
+    charset = _criteria_charset(criteria, charset)
+    args = _charset_args(charset) + normalise_criteria(criteria, charset)
+    pending = yield Request(Command(_uid(ctx, b"SEARCH"), args), claims=(b"SEARCH",))
+    check(pending)
+    return _collect_ids(pending.untagged, b"SEARCH")
+
+
+def gmail_search(ctx: Context, query: str | bytes, charset: str | None = "UTF-8") -> Op[SearchIds]:
+    """Search with Gmail's ``X-GM-RAW`` syntax, e.g. ``'has:attachment in:unread'``."""
+    return (yield from search(ctx, ["X-GM-RAW", query], charset))
+
+
+def sort(
+    ctx: Context, sort_criteria: Any, criteria: Any = "ALL", charset: str = "UTF-8"
+) -> Op[SearchIds]:
+    """Message ids matching ``criteria``, ordered by ``sort_criteria`` (RFC 5256), e.g.
+    ``'ARRIVAL'``, ``['REVERSE', 'SIZE']`` or ``'REVERSE DATE'``."""
+    require_selected(ctx)
+    yield from require_capability(ctx, b"SORT")
+    args = [
+        ArgList(normalise_sort_criteria(sort_criteria)),
+        Atom(charset.encode("ascii")),
+        *normalise_criteria(criteria, charset),
+    ]
+    pending = yield Request(Command(_uid(ctx, b"SORT"), args), claims=(b"SORT",))
+    check(pending)
+    return _collect_ids(pending.untagged, b"SORT")
+
+
+def thread(
+    ctx: Context, algorithm: str = "REFERENCES", criteria: Any = "ALL", charset: str = "UTF-8"
+) -> Op[tuple[Any, ...]]:
+    """Threads of messages matching ``criteria`` (RFC 5256): a tuple of threads, each a
+    tuple of message ids in which a nested tuple is a branch: ``((2,), (3, 6, (4, 23)))``."""
+    require_selected(ctx)
+    algo = algorithm.upper().encode("ascii")
+    yield from require_capability(ctx, b"THREAD=" + algo)
+    args = [Atom(algo), Atom(charset.encode("ascii")), *normalise_criteria(criteria, charset)]
+    pending = yield Request(Command(_uid(ctx, b"THREAD"), args), claims=(b"THREAD",))
+    check(pending)
+    threads: tuple[Any, ...] = ()
+    for response in pending.untagged:
+        if isinstance(response, UntaggedResponse) and response.name == b"THREAD":
+            threads += response.data
+    return threads
 
 
 def _fetch_items(data: Any) -> ArgList:
@@ -56,23 +138,39 @@ def _fetch_items(data: Any) -> ArgList:
     return ArgList(items)
 
 
+def _modifiers(modifiers: Any) -> ArgList:
+    mods = [modifiers] if isinstance(modifiers, (str, bytes)) else modifiers
+    return ArgList([Atom(m.encode("ascii") if isinstance(m, str) else m) for m in mods])
+
+
 def fetch(
-    ctx: Context, messages: Any, data: Any, modifiers: Any = None
+    ctx: Context, messages: Messages, data: Any, modifiers: Any = None
 ) -> Op[dict[int, ResponseDict]]:
-    """FETCH; returns ``{msgid: {item: value, ..., b'SEQ': seq}}``."""
+    """Fetch ``data`` items (``['FLAGS', 'RFC822.SIZE', 'BODY.PEEK[HEADER]']``) for
+    ``messages``; returns ``{msgid: {b'FLAGS': ..., b'SEQ': seq}}``.
+
+    Values are typed: ints, datetimes (naive local time when ``normalise_times``, else
+    aware), :class:`~imapclient.response_types.Envelope`,
+    :class:`~imapclient.response_types.BodyData`. A ``BODY.PEEK[...]`` item comes back
+    under ``BODY[...]``, a partial fetch under ``BODY[]<origin>``. ``modifiers`` are
+    extension modifiers such as ``['CHANGEDSINCE 123']`` (RFC 7162).
+    """
     require_selected(ctx)
     message_set = join_message_ids(messages)
     if message_set is None:
         return {}
     args: list[Any] = [message_set, _fetch_items(data)]
     if modifiers:
-        mods = [modifiers] if isinstance(modifiers, (str, bytes)) else modifiers
-        args.append(ArgList([Atom(m.encode("ascii") if isinstance(m, str) else m) for m in mods]))
-    pending = yield Request(Command(_uid(ctx, b"FETCH"), args))
+        args.append(_modifiers(modifiers))
+    pending = yield Request(Command(_uid(ctx, b"FETCH"), args), claims=(b"FETCH",))
     check(pending)
+    return _fetch_results(ctx, pending.untagged)
+
+
+def _fetch_results(ctx: Context, responses: Iterable[Any]) -> dict[int, ResponseDict]:
     out: dict[int, ResponseDict] = {}
     session = ctx._session
-    for response in pending.untagged:
+    for response in responses:
         if not isinstance(response, UntaggedResponse) or response.name != b"FETCH":
             continue
         items = response.data
@@ -102,13 +200,248 @@ def _normalise_times(entry: ResponseDict) -> None:
         entry[b"ENVELOPE"] = envelope._replace(date=datetime_to_native(envelope.date))
 
 
-def noop(ctx: Context) -> Op[tuple[bytes, list[tuple[Any, ...]]]]:
-    """NOOP; returns ``(text, responses)`` with the status updates received, including
-    any that arrived unsolicited before it."""
+# -- flags and labels -------------------------------------------------------------------
+
+
+def _flag_atoms(flags: FlagsArg) -> list[Any]:
+    if isinstance(flags, (str, bytes)):
+        flags = [flags]
+    return [Atom(f.encode("ascii") if isinstance(f, str) else f) for f in flags]
+
+
+def _store(
+    ctx: Context, messages: Messages, action: bytes, item: bytes, values: list[Any], silent: bool
+) -> Op[dict[int, Any] | None]:
+    require_selected(ctx)
+    message_set = join_message_ids(messages)
+    if message_set is None:
+        return None if silent else {}
+    name = action + item + (b".SILENT" if silent else b"")
+    args: list[Any] = [message_set, Atom(name), ArgList(values)]
+    pending = yield Request(Command(_uid(ctx, b"STORE"), args), claims=(b"FETCH",))
+    check(pending)
+    if silent:
+        return None
+    results = _fetch_results(ctx, pending.untagged)
+    return {msgid: data.get(item, ()) for msgid, data in results.items()}
+
+
+def get_flags(ctx: Context, messages: Messages) -> Op[dict[int, tuple[bytes, ...]]]:
+    """The flags of each message: ``{msgid: (b'\\\\Seen', ...)}``."""
+    results = yield from fetch(ctx, messages, ["FLAGS"])
+    return {msgid: data[b"FLAGS"] for msgid, data in results.items()}
+
+
+def add_flags(
+    ctx: Context, messages: Messages, flags: FlagsArg, silent: bool = False
+) -> Op[dict[int, Any] | None]:
+    """Add ``flags`` to ``messages``; returns each message's flags afterwards (None
+    with ``silent``, which asks the server not to report them)."""
+    return (yield from _store(ctx, messages, b"+", b"FLAGS", _flag_atoms(flags), silent))
+
+
+def remove_flags(
+    ctx: Context, messages: Messages, flags: FlagsArg, silent: bool = False
+) -> Op[dict[int, Any] | None]:
+    """Remove ``flags`` from ``messages``; returns each message's flags afterwards."""
+    return (yield from _store(ctx, messages, b"-", b"FLAGS", _flag_atoms(flags), silent))
+
+
+def set_flags(
+    ctx: Context, messages: Messages, flags: FlagsArg, silent: bool = False
+) -> Op[dict[int, Any] | None]:
+    """Replace the flags of ``messages`` with ``flags``; returns the flags afterwards."""
+    return (yield from _store(ctx, messages, b"", b"FLAGS", _flag_atoms(flags), silent))
+
+
+def delete_messages(
+    ctx: Context, messages: Messages, silent: bool = False
+) -> Op[dict[int, Any] | None]:
+    """Mark ``messages`` ``\\Deleted`` (they go at the next expunge); returns their flags."""
+    return (yield from add_flags(ctx, messages, [b"\\Deleted"], silent))
+
+
+def _labels(labels: FlagsArg) -> list[Any]:
+    if isinstance(labels, (str, bytes)):
+        labels = [labels]
+    out: list[Any] = []
+    for label in labels:
+        raw = imap_utf7.encode(label)
+        # System labels (\Inbox, \Important) are atoms; user labels are strings.
+        out.append(Atom(raw) if raw.startswith(b"\\") and b" " not in raw else Quoted(raw))
+    return out
+
+
+def _decode_labels(result: dict[int, Any] | None) -> dict[int, Any] | None:
+    if result is None:
+        return None
+    return {msgid: [imap_utf7.decode(lbl) for lbl in labels] for msgid, labels in result.items()}
+
+
+def get_gmail_labels(ctx: Context, messages: Messages) -> Op[dict[int, list[str]]]:
+    """Gmail labels of each message (X-GM-LABELS): ``{msgid: ['\\\\Inbox', 'Work']}``."""
+    results = yield from fetch(ctx, messages, ["X-GM-LABELS"])
+    return {
+        msgid: [imap_utf7.decode(label) for label in data.get(b"X-GM-LABELS", ())]
+        for msgid, data in results.items()
+    }
+
+
+def add_gmail_labels(
+    ctx: Context, messages: Messages, labels: FlagsArg, silent: bool = False
+) -> Op[dict[int, Any] | None]:
+    """Add Gmail labels; returns each message's labels afterwards."""
+    result = yield from _store(ctx, messages, b"+", b"X-GM-LABELS", _labels(labels), silent)
+    return _decode_labels(result)
+
+
+def remove_gmail_labels(
+    ctx: Context, messages: Messages, labels: FlagsArg, silent: bool = False
+) -> Op[dict[int, Any] | None]:
+    """Remove Gmail labels; returns each message's labels afterwards."""
+    result = yield from _store(ctx, messages, b"-", b"X-GM-LABELS", _labels(labels), silent)
+    return _decode_labels(result)
+
+
+def set_gmail_labels(
+    ctx: Context, messages: Messages, labels: FlagsArg, silent: bool = False
+) -> Op[dict[int, Any] | None]:
+    """Replace the Gmail labels of ``messages``; returns the labels afterwards."""
+    result = yield from _store(ctx, messages, b"", b"X-GM-LABELS", _labels(labels), silent)
+    return _decode_labels(result)
+
+
+# -- append, copy, move, expunge ----------------------------------------------------------
+
+
+def _message_bytes(msg: str | bytes) -> bytes:
+    if isinstance(msg, str):
+        msg = msg.encode("utf-8")
+    if not isinstance(msg, (bytes, bytearray, memoryview)):
+        raise TypeError(f"a message must be str or bytes, not {type(msg).__name__}")
+    return bytes(msg)
+
+
+def _append_args(msg: str | bytes, flags: FlagsArg, msg_time: datetime | None) -> list[Any]:
+    args: list[Any] = []
+    flag_atoms = _flag_atoms(flags) if flags else []
+    args.append(ArgList(flag_atoms))
+    if msg_time is not None:
+        args.append(Quoted(datetime_to_INTERNALDATE(msg_time).encode("ascii")))
+    args.append(Literal(_message_bytes(msg)))
+    return args
+
+
+def append(
+    ctx: Context,
+    folder: str | bytes,
+    msg: str | bytes,
+    flags: FlagsArg = (),
+    msg_time: datetime | None = None,
+) -> Op[StatusText]:
+    """Append a message to ``folder``; returns the server's text. With UIDPLUS the
+    result's ``.code.value`` is an ``AppendUid(uidvalidity, uids)``.
+
+    ``msg_time`` sets the internal date; a naive datetime is taken as local time."""
+    args = [encode_folder(ctx, folder), *_append_args(msg, flags, msg_time)]
+    pending = yield Request(Command(b"APPEND", args))
+    return status_text(check(pending))
+
+
+def multiappend(ctx: Context, folder: str | bytes, msgs: Sequence[Any]) -> Op[StatusText]:
+    """Append several messages at once (RFC 3502 MULTIAPPEND). Each item is the message
+    (str/bytes) or a dict with ``msg`` and optional ``flags`` and ``date``."""
+    yield from require_capability(ctx, b"MULTIAPPEND")
+    if not msgs:
+        raise ValueError("no messages to append")
+    args: list[Any] = [encode_folder(ctx, folder)]
+    for item in msgs:
+        if isinstance(item, dict):
+            args += _append_args(item["msg"], item.get("flags", ()), item.get("date"))
+        else:
+            args += _append_args(item, (), None)
+    pending = yield Request(Command(b"APPEND", args))
+    return status_text(check(pending))
+
+
+def copy(ctx: Context, messages: Messages, folder: str | bytes) -> Op[StatusText]:
+    """Copy ``messages`` to ``folder``; returns the server's text. With UIDPLUS the
+    result's ``.code.value`` is a ``CopyUid(uidvalidity, source, destination)``."""
+    require_selected(ctx)
+    message_set = _required_ids(messages)
+    pending = yield Request(Command(_uid(ctx, b"COPY"), (message_set, encode_folder(ctx, folder))))
+    return status_text(check(pending))
+
+
+def move(ctx: Context, messages: Messages, folder: str | bytes) -> Op[StatusText]:
+    """Move ``messages`` to ``folder`` (RFC 6851 MOVE).
+
+    Without MOVE, the messages are copied, flagged ``\\Deleted`` and expunged with UID
+    EXPUNGE, which needs UIDPLUS and ``use_uid`` so that no other deleted message is
+    expunged; otherwise CapabilityError is raised before anything is sent.
+    """
+    require_selected(ctx)
+    message_set = _required_ids(messages)
+    caps = yield from capabilities(ctx)
+    target = encode_folder(ctx, folder)
+    if b"MOVE" in caps:
+        pending = yield Request(Command(_uid(ctx, b"MOVE"), (message_set, target)))
+        result = check(pending)
+        for response in pending.untagged:  # COPYUID arrives in an untagged OK
+            if isinstance(response, StatusResponse) and response.code is not None:
+                if response.code.name == b"COPYUID":
+                    return status_text(response)
+        return status_text(result)
+    if b"UIDPLUS" not in caps or not ctx.use_uid:
+        raise CapabilityError("MOVE is not supported and the fallback needs UIDPLUS and use_uid")
+    copied = yield from copy(ctx, messages, folder)
+    yield from add_flags(ctx, messages, [b"\\Deleted"], silent=True)
+    yield from uid_expunge(ctx, messages)
+    return copied
+
+
+def expunge(ctx: Context, messages: Messages = None) -> Op[Any]:
+    """Expunge deleted messages.
+
+    Without ``messages``: EXPUNGE, returning ``(text, responses)`` where responses are
+    the expunge notices (``(2, b'EXPUNGE')``) and other updates received. With
+    ``messages`` (and ``use_uid``): UID EXPUNGE of just those (UIDPLUS), returning the
+    server's text.
+    """
+    require_selected(ctx)
+    if messages is not None:
+        if not ctx.use_uid:
+            raise ValueError("expunging specific messages needs use_uid (UID EXPUNGE)")
+        return (yield from uid_expunge(ctx, messages))
+    pending = yield Request(Command(b"EXPUNGE"))
+    result = check(pending)
+    return status_text(result), _updates(ctx, pending)
+
+
+def uid_expunge(ctx: Context, messages: Messages) -> Op[StatusText]:
+    """Expunge only the given UIDs (RFC 4315 UID EXPUNGE); returns the server's text."""
+    require_selected(ctx)
+    yield from require_capability(ctx, b"UIDPLUS")
+    pending = yield Request(Command(b"UID EXPUNGE", (_required_ids(messages),)))
+    return status_text(check(pending))
+
+
+def _required_ids(messages: Messages) -> Atom:
+    message_set = join_message_ids(messages)
+    if message_set is None:
+        raise ValueError("no messages given")
+    return message_set
+
+
+def noop(ctx: Context) -> Op[tuple[StatusText, list[tuple[Any, ...]]]]:
+    """NOOP: returns ``(text, responses)`` with the status updates received (including
+    any that arrived unsolicited before it), e.g. ``[(4, b'EXISTS'), (3, b'FETCH',
+    (b'FLAGS', (b'\\\\Seen',)))]``."""
     pending = yield Request(Command(b"NOOP"))
     result = check(pending)
-    session = ctx._session
-    responses = [untagged_as_tuple(r) for r in session.unsolicited]
-    session.unsolicited.clear()
-    responses += [untagged_as_tuple(r) for r in pending.untagged]
-    return result.text, responses
+    return status_text(result), _updates(ctx, pending)
+
+
+def _updates(ctx: Context, pending: PendingCommand) -> list[tuple[Any, ...]]:
+    # What arrived unsolicited before the command, then what it collected itself.
+    return drain_unsolicited(ctx) + [untagged_as_tuple(r) for r in pending.untagged]
