@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fakeserver import fake_server_fixture  # noqa: F401  (provides the fixture `fake_server`)
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:

@@ -14,9 +14,10 @@ named flags of :class:`~.tolerances.Tolerance`.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from typing import Any, NoReturn
 
 from ..datetime_util import parse_to_datetime
@@ -58,8 +59,13 @@ _QUOTED_ESCAPE = re.compile(rb"\\([\"\\])")
 _LITERAL = re.compile(rb"(~?)\{(\d+)\}\r?\n")
 _TAG = re.compile(rb"[^\x00-\x20\x7f-\xff(){%*\"\\+]+")
 _NIL = re.compile(rb"NIL(?=[\s()\]]|\Z)", re.IGNORECASE)
-# Generic token in a list: an atom-like run up to a delimiter (used for unknown data).
-_GENERIC_TOKEN = re.compile(rb"[^\x00-\x20\x7f()\"{]+")
+# One item of a generic list: a quoted string, a literal (not literal8) or an atom-like
+# token up to the next delimiter.
+_LIST_ITEM = re.compile(
+    rb'"(?P<quoted>(?:[^"\\\r\n]|\\["\\])*)"'
+    rb"|(?P<literal>\{(?P<size>\d{1,20})\}\r?\n)"
+    rb'|(?P<token>[^\x00-\x20\x7f()"{]+)'
+)
 _DIGITS_ONLY = re.compile(rb"\d{1,20}\Z")
 
 # flag = "\" atom / keyword; flag-perm adds "\*". BRACKET_IN_FLAG admits "]" (Gmail).
@@ -82,14 +88,58 @@ _SEQUENCE_SET = re.compile(_SEQ_RANGE + rb"(?:," + _SEQ_RANGE + rb")*")
 _SEARCH_DATA = re.compile(rb"((?: \d{1,20})*)(?: \(MODSEQ (\d{1,20})\))? *\Z", re.IGNORECASE)
 
 # msg-att name: BODY[section]<origin>, BINARY.SIZE[1.2], RFC822.SIZE, X-GM-LABELS ...
-_MSG_ATT_NAME = re.compile(rb"([A-Za-z0-9][A-Za-z0-9.\-_$]*)(\[[^\]\r\n]*\](?:<\d+>)?)?")
+_MSG_ATT_NAME = re.compile(rb"([A-Za-z0-9][A-Za-z0-9.\-_$]*)(\[[^\]\r\n]*\](?:<\d+>)?)? ")
+_NUMBER_ITEM = re.compile(rb"\d{1,20}(?=[ )])")
 _CODE_NAME = re.compile(rb"[^\x00-\x20\x7f-\xff\]]+")
 _CODE_RAW = re.compile(rb"[^\]\r\n]*")
+
+# Tolerance flags as plain ints: enum.Flag arithmetic is too slow for the hot path.
+_T_BARE_LF = Tolerance.BARE_LF.value
+_T_BARE_CONTINUATION = Tolerance.BARE_CONTINUATION.value
+_T_MISSING_RESP_TEXT = Tolerance.MISSING_RESP_TEXT.value
+_T_TRAILING_SPACE = Tolerance.TRAILING_SPACE.value
+_T_BRACKET_IN_FLAG = Tolerance.BRACKET_IN_FLAG.value
+_T_NIL_FOR_STRING = Tolerance.NIL_FOR_STRING.value
+_T_NEGATIVE_NUMBER = Tolerance.NEGATIVE_NUMBER.value
+_T_NUMBER_NOTATION = Tolerance.NUMBER_NOTATION.value
+_T_MALFORMED_RESP_CODE = Tolerance.MALFORMED_RESP_CODE.value
+_T_LAX_ATOM = Tolerance.LAX_ATOM.value
 
 _STATUS_WORDS = frozenset((b"OK", b"NO", b"BAD", b"PREAUTH", b"BYE"))
 _NUMBERED = frozenset((b"EXISTS", b"RECENT", b"EXPUNGE", b"FETCH"))
 _INT_CODES = frozenset((b"UIDNEXT", b"UIDVALIDITY", b"UNSEEN", b"HIGHESTMODSEQ"))
 _OPTIONAL_ARGUMENT_CODES = frozenset((b"BADCHARSET",))
+
+
+# date-time = DQUOTE date-day-fixed "-" date-month "-" date-year SP time SP zone DQUOTE
+_INTERNALDATE = re.compile(
+    rb'" ?(\d{1,2})-([A-Za-z]{3})-(\d{4}) (\d\d):(\d\d):(\d\d) ([+-])(\d\d)(\d\d)"'
+)
+_MONTHS = {
+    m: i + 1
+    for i, m in enumerate(
+        (
+            b"jan",
+            b"feb",
+            b"mar",
+            b"apr",
+            b"may",
+            b"jun",
+            b"jul",
+            b"aug",
+            b"sep",
+            b"oct",
+            b"nov",
+            b"dec",
+        )
+    )
+}
+
+
+@functools.lru_cache(maxsize=256)
+def _fixed_zone(offset: bytes) -> timezone:
+    minutes = int(offset[1:3]) * 60 + int(offset[3:5])
+    return timezone(timedelta(minutes=-minutes if offset[:1] == b"-" else minutes))
 
 
 def _notation_to_int(text: bytes) -> int | None:
@@ -119,7 +169,7 @@ class _Cursor:
         self.pos = 0
         self.depth = 0
         self.limits = limits
-        self.tol = tolerances
+        self.tol = tolerances.value
 
     # -- primitives --------------------------------------------------------------------
 
@@ -163,7 +213,7 @@ class _Cursor:
         """Expect the end of the response (trailing spaces only under TRAILING_SPACE)."""
         if self.pos < len(self.buf):
             rest = self.buf[self.pos :]
-            if not (self.tol & Tolerance.TRAILING_SPACE and not rest.strip(b" ")):
+            if not (self.tol & _T_TRAILING_SPACE and not rest.strip(b" ")):
                 self.fail("the end of the response")
             self.pos = len(self.buf)
 
@@ -191,7 +241,7 @@ class _Cursor:
     # -- basic rules (RFC 9051 section 9) --------------------------------------------
 
     def atom(self) -> bytes:
-        pattern = _LAX_ATOM if self.tol & Tolerance.LAX_ATOM else _ATOM
+        pattern = _LAX_ATOM if self.tol & _T_LAX_ATOM else _ATOM
         return self.match(pattern, "an atom").group()
 
     def number(self) -> int:
@@ -201,15 +251,15 @@ class _Cursor:
         if m is not None and (end >= len(self.buf) or self.buf[end] not in b".eE"):
             self.pos = end
             return int(m.group())
-        if self.tol & Tolerance.NUMBER_NOTATION:
+        if self.tol & _T_NUMBER_NOTATION:
             n = _NOTATION_NUMBER.match(self.buf, self.pos)
-            if n is not None and (n.group()[0] != 0x2D or self.tol & Tolerance.NEGATIVE_NUMBER):
+            if n is not None and (n.group()[0] != 0x2D or self.tol & _T_NEGATIVE_NUMBER):
                 value = _notation_to_int(n.group())
                 if value is None:
                     self.fail("a number of sensible size")
                 self.pos = n.end()
                 return value
-        if self.tol & Tolerance.NEGATIVE_NUMBER:
+        if self.tol & _T_NEGATIVE_NUMBER:
             return int(self.match(_SIGNED_NUMBER, "a number").group())
         self.fail("a number")
 
@@ -241,7 +291,7 @@ class _Cursor:
         c = self.peek()
         if c == 0x22 or c == 0x7B or (c == 0x7E and self.buf.startswith(b"~{", self.pos)):
             return self.string()
-        pattern = _LAX_ASTRING_ATOM if self.tol & Tolerance.LAX_ATOM else _ASTRING_ATOM
+        pattern = _LAX_ASTRING_ATOM if self.tol & _T_LAX_ATOM else _ASTRING_ATOM
         return self.match(pattern, "an astring").group()
 
     def try_nil(self) -> bool:
@@ -272,9 +322,9 @@ class _Cursor:
     def flag_list(self) -> tuple[bytes, ...]:
         """flag-list = "(" [flag *(SP flag)] ")" (also flag-perm for PERMANENTFLAGS)."""
         m = _FLAG_LIST.match(self.buf, self.pos)
-        if m is None and self.tol & Tolerance.BRACKET_IN_FLAG:
+        if m is None and self.tol & _T_BRACKET_IN_FLAG:
             m = _FLAG_LIST_BRACKET.match(self.buf, self.pos)
-        if m is None and self.tol & Tolerance.LAX_ATOM:
+        if m is None and self.tol & _T_LAX_ATOM:
             m = _FLAG_LIST_LAX.match(self.buf, self.pos)
         if m is None:
             self.fail("a flag list")
@@ -295,52 +345,108 @@ class _Cursor:
         """Any generic value: a list (tuple), string, number, NIL (None) or atom (bytes).
 
         Used for data whose structure is generic or unknown (BODYSTRUCTURE, THREAD,
-        NAMESPACE, unknown FETCH items and response data).
+        NAMESPACE, ENVELOPE before shaping, unknown FETCH items and response data).
         """
-        c = self.peek()
-        if c == 0x28:  # "("
+        if self.peek() == 0x28:  # "("
             return self.paren_list()
-        if c == 0x22 or c == 0x7B or (c == 0x7E and self.buf.startswith(b"~{", self.pos)):
-            return self.string()
-        m = _GENERIC_TOKEN.match(self.buf, self.pos)
+        m = _LIST_ITEM.match(self.buf, self.pos)
         if m is None:
             self.fail("a value")
-        token = m.group()
         self.pos = m.end()
+        return self.list_item(m)
+
+    def list_item(self, m: re.Match[bytes]) -> Any:
+        """The value of one _LIST_ITEM match (a string, literal, number, NIL or atom)."""
+        kind = m.lastgroup
+        if kind == "quoted":
+            return _unquote(m.group("quoted"))
+        if kind == "literal":
+            size = int(m.group("size"))
+            start = self.pos
+            self.pos = start + size
+            if self.pos > len(self.buf):
+                self.fail(f"{size} bytes of literal data")
+            return self.buf[start : self.pos]
+        token = m.group()
         if _DIGITS_ONLY.match(token):
             return int(token)
-        negative_ok = self.tol & Tolerance.NEGATIVE_NUMBER
-        if token[0] == 0x2D and negative_ok and _DIGITS_ONLY.match(token, 1):
+        tol = self.tol
+        if token[0] == 0x2D and tol & _T_NEGATIVE_NUMBER and _DIGITS_ONLY.match(token, 1):
             return int(token)
-        if self.tol & Tolerance.NUMBER_NOTATION and _NOTATION_NUMBER.fullmatch(token):
+        if tol & _T_NUMBER_NOTATION and _NOTATION_NUMBER.fullmatch(token):
             value = _notation_to_int(token)
-            if value is not None and (value >= 0 or self.tol & Tolerance.NEGATIVE_NUMBER):
+            if value is not None and (value >= 0 or tol & _T_NEGATIVE_NUMBER):
                 return value
-        if token.upper() == b"NIL":
+        if len(token) == 3 and token.upper() == b"NIL":
             return None
         return token
 
     def paren_list(self) -> tuple[Any, ...]:
+        """A parenthesised list of generic values, read in one loop with an explicit
+        stack (no recursion, so nesting is bounded only by ``max_depth``).
+
+        Items are separated by one SP; lists may follow a list directly (``1*body`` in
+        body-type-mpart, thread-list). TRAILING_SPACE tolerates extra spaces.
+        """
+        buf = self.buf
+        end = len(buf)
+        lax_spaces = bool(self.tol & _T_TRAILING_SPACE)
+        max_depth = self.limits.max_depth
         self.expect(b"(")
         self.enter()
+        pos = self.pos
+        stack: list[list[Any]] = []
         items: list[Any] = []
-        if not self.try_token(b")"):
-            while True:
-                items.append(self.value())
-                if self.try_token(b")"):
-                    break
-                # 1*body in body-type-mpart and thread-list are lists with no SP between.
-                if self.peek() == 0x28 and type(items[-1]) is tuple:
+        after_item = False  # an item was just read: a separator or ")" must follow
+        after_space = False
+        while True:
+            if pos >= end:
+                self.pos = pos
+                self.fail("')'")
+            c = buf[pos]
+            if c == 0x29:  # ")"
+                if after_space and not lax_spaces:
+                    self.pos = pos
+                    self.fail("a value after the space")
+                finished = tuple(items)
+                pos += 1
+                self.depth -= 1
+                if not stack:
+                    self.pos = pos
+                    return finished
+                items = stack.pop()
+                items.append(finished)
+                after_item, after_space = True, False
+                continue
+            if after_item:
+                if c == 0x20:
+                    pos += 1
+                    if lax_spaces:
+                        while pos < end and buf[pos] == 0x20:
+                            pos += 1
+                    after_item, after_space = False, True
                     continue
-                self.sp()
-                # Tolerate doubled spaces inside lists (TRAILING_SPACE family).
-                if self.tol & Tolerance.TRAILING_SPACE:
-                    while self.try_sp():
-                        pass
-                    if self.try_token(b")"):
-                        break
-        self.depth -= 1
-        return tuple(items)
+                if not (c == 0x28 and type(items[-1]) is tuple):
+                    self.pos = pos
+                    self.fail("a space or ')'")
+            if c == 0x28:  # "("
+                stack.append(items)
+                items = []
+                self.depth += 1
+                if self.depth > max_depth:
+                    self.pos = pos
+                    self.enter()  # raises the limit error
+                pos += 1
+                after_item = after_space = False
+                continue
+            m = _LIST_ITEM.match(buf, pos)
+            if m is None:
+                self.pos = pos
+                self.fail("a value")
+            self.pos = m.end()
+            items.append(self.list_item(m))
+            pos = self.pos
+            after_item, after_space = True, False
 
     # -- response-level rules ------------------------------------------------------------
 
@@ -363,7 +469,7 @@ class _Cursor:
     def continue_req(self) -> ContinuationRequest:
         self.expect(b"+")
         if self.at_end():
-            if not self.tol & Tolerance.BARE_CONTINUATION:
+            if not self.tol & _T_BARE_CONTINUATION:
                 self.fail("a space after '+'")
             return ContinuationRequest(b"")
         self.sp()
@@ -373,14 +479,14 @@ class _Cursor:
         """resp-cond-state / resp-cond-bye / resp-cond-auth after the status word."""
         code: ResponseCode | None = None
         if self.at_end():
-            if not self.tol & Tolerance.MISSING_RESP_TEXT:
+            if not self.tol & _T_MISSING_RESP_TEXT:
                 self.fail("a space and text after the status")
             return StatusResponse(tag, status, None, b"")
         self.sp()
         if self.peek() == 0x5B:  # "["
             code = self.resp_text_code()
             if self.at_end():
-                if not self.tol & Tolerance.MISSING_RESP_TEXT:
+                if not self.tol & _T_MISSING_RESP_TEXT:
                     self.fail("text after the response code")
                 return StatusResponse(tag, status, code, b"")
             self.sp()
@@ -391,7 +497,7 @@ class _Cursor:
         name = self.match(_CODE_NAME, "a response code").group().upper()
         if self.try_token(b"]"):
             if name in _RESP_CODE_PARSERS and name not in _OPTIONAL_ARGUMENT_CODES:
-                if not self.tol & Tolerance.MALFORMED_RESP_CODE:
+                if not self.tol & _T_MALFORMED_RESP_CODE:
                     self.pos -= 1
                     self.fail(f"the argument of response code {name.decode()}")
             return ResponseCode(name)
@@ -405,7 +511,7 @@ class _Cursor:
                 if self.peek() != 0x5D:  # "]"
                     self.fail("']' closing the response code")
             except ProtocolError:
-                if not self.tol & Tolerance.MALFORMED_RESP_CODE:
+                if not self.tol & _T_MALFORMED_RESP_CODE:
                     raise
                 self.pos = start
                 value = None
@@ -529,7 +635,7 @@ class _Cursor:
         if empty:
             return SearchIds()
         m = _SEARCH_DATA.match(self.buf, self.pos - 1)  # include the space just consumed
-        if m is None or (m.group(0).endswith(b" ") and not self.tol & Tolerance.TRAILING_SPACE):
+        if m is None or (m.group(0).endswith(b" ") and not self.tol & _T_TRAILING_SPACE):
             self.fail("message numbers")
         self.pos = len(self.buf)
         ids = SearchIds(map(int, m.group(1).split()))
@@ -756,24 +862,33 @@ class _Cursor:
             self.depth -= 1
             return items
         buf = self.buf
+        name_re = _MSG_ATT_NAME
+        number_re = _NUMBER_ITEM
         while True:
-            m = _MSG_ATT_NAME.match(buf, self.pos)
+            m = name_re.match(buf, self.pos)
             if m is None:
-                self.fail("a FETCH data item")
+                self.fail("a FETCH data item and a space")
             self.pos = m.end()
-            self.sp()
-            name = m.group(1).upper()
-            section = m.group(2)
+            name, section = m.group(1, 2)
+            name = name.upper()
             if section is None:
                 key = name
                 reader = _FETCH_ITEMS.get(name, _Cursor.value)
             else:
                 key = name + section.upper()
                 reader = _FETCH_SECTION_ITEMS.get(name, _Cursor.value)
-            items[key] = reader(self)
-            if self.try_token(b")"):
+            if reader is _READ_NUMBER and (n := number_re.match(buf, self.pos)) is not None:
+                items[key] = int(n.group())  # the common case, without a method call
+                self.pos = n.end()
+            else:
+                items[key] = reader(self)
+            separator = buf[self.pos : self.pos + 1]
+            self.pos += 1
+            if separator == b")":
                 break
-            self.sp()
+            if separator != b" ":
+                self.pos -= 1
+                self.fail("a space or ')' after a FETCH data item")
         self.depth -= 1
         return items
 
@@ -782,6 +897,26 @@ class _Cursor:
 
     def fetch_date(self) -> datetime | bytes:
         """date-time: an aware datetime; the raw string if it cannot be parsed."""
+        m = _INTERNALDATE.match(self.buf, self.pos)
+        if m is not None:  # the canonical form, parsed without the general date parser
+            day, month, year, hh, mm, ss, sign, zh, zm = m.groups()
+            month_number = _MONTHS.get(month.lower())
+            if month_number is not None:
+                try:
+                    value = datetime(
+                        int(year),
+                        month_number,
+                        int(day),
+                        int(hh),
+                        int(mm),
+                        int(ss),
+                        tzinfo=_fixed_zone(sign + zh + zm),
+                    )
+                except ValueError:
+                    pass  # e.g. 31-Feb: let the general parser decide
+                else:
+                    self.pos = m.end()
+                    return value
         raw = self.string()
         try:
             return parse_to_datetime(raw, normalise=False)
@@ -825,56 +960,42 @@ class _Cursor:
     def envelope(self) -> Envelope:
         """envelope = "(" env-date SP env-subject SP env-from SP env-sender SP
         env-reply-to SP env-to SP env-cc SP env-bcc SP env-in-reply-to SP
-        env-message-id ")\""""
-        self.expect(b"(")
-        self.enter()
-        raw_date = self.nstring()
-        self.sp()
-        subject = self.nstring()
-        addresses = []
-        for _ in range(6):
-            self.sp()
-            addresses.append(self.env_addresses())
-        self.sp()
-        in_reply_to = self.nstring()
-        self.sp()
-        message_id = self.nstring()
-        self.expect(b")")
-        self.depth -= 1
+        env-message-id ")" -- read as a generic list, then checked and shaped."""
+        if self.peek() != 0x28:
+            self.fail("an envelope")
+        raw = self.paren_list()
+        if len(raw) != 10:
+            self.fail("an envelope of 10 fields")
+        raw_date, subject, *addresses, in_reply_to, message_id = raw
+        for field in (raw_date, subject, in_reply_to, message_id):
+            if field is not None and type(field) is not bytes:
+                self.fail("a string or NIL in an envelope")
+        from_, sender, reply_to, to, cc, bcc = (self.env_addresses(a) for a in addresses)
         date = None
         if raw_date:
             try:
                 date = parse_to_datetime(raw_date, normalise=False)
             except ValueError:
                 date = None
-        from_, sender, reply_to, to, cc, bcc = addresses
         return Envelope(
             date, subject, from_, sender, reply_to, to, cc, bcc, in_reply_to, message_id
         )
 
-    def env_addresses(self) -> tuple[Address, ...] | None:
-        """ "(" 1*address ")" / nil"""
-        if self.try_nil():
+    def env_addresses(self, raw: Any) -> tuple[Address, ...] | None:
+        """env-from and the like: ``"(" 1*address ")"`` or NIL, each address being
+        ``"(" addr-name SP addr-adl SP addr-mailbox SP addr-host ")"``."""
+        if raw is None:
             return None
-        self.expect(b"(")
-        self.enter()
+        if type(raw) is not tuple or not raw:
+            self.fail("a list of addresses or NIL")
         out = []
-        while True:
-            self.expect(b"(")
-            name = self.nstring()
-            self.sp()
-            route = self.nstring()
-            self.sp()
-            mailbox = self.nstring()
-            self.sp()
-            host = self.nstring()
-            self.expect(b")")
-            out.append(Address(name, route, mailbox, host))
-            if self.try_token(b")"):
-                break
-            # Some servers separate addresses with a space, which RFC 3501 does not.
-            self.try_sp()
-        self.depth -= 1
+        for address in raw:
+            if type(address) is not tuple or len(address) != 4:
+                self.fail("an address of 4 fields")
+            for part in address:
+                if part is not None and type(part) is not bytes:
+                    self.fail("a string or NIL in an address")
+            out.append(Address(*address))
         return tuple(out)
 
     def body(self) -> BodyData:
@@ -891,7 +1012,7 @@ class _Cursor:
             while i < len(raw) and isinstance(raw[i], tuple):
                 parts.append(self.shape_body(raw[i]))
                 i += 1
-            nil_ok = bool(self.tol & Tolerance.NIL_FOR_STRING)
+            nil_ok = bool(self.tol & _T_NIL_FOR_STRING)
             if i == len(raw) or not (isinstance(raw[i], bytes) or (raw[i] is None and nil_ok)):
                 self.fail("the media subtype of a multipart body")
             return BodyData((parts, *raw[i:]))
@@ -899,15 +1020,15 @@ class _Cursor:
             self.fail("a body with at least 7 fields")
         fields = list(raw)
         for index in (0, 1, 5):  # type, subtype, encoding must be strings
-            if fields[index] is None and not self.tol & Tolerance.NIL_FOR_STRING:
+            if fields[index] is None and not self.tol & _T_NIL_FOR_STRING:
                 self.fail("a string in a body structure, not NIL")
         for index in self.body_number_fields(fields):
             n = fields[index]
             if not isinstance(n, int):
-                if n is None and self.tol & Tolerance.NIL_FOR_STRING:
+                if n is None and self.tol & _T_NIL_FOR_STRING:
                     continue
                 self.fail("a number in a body structure")
-            if n < 0 and not self.tol & Tolerance.NEGATIVE_NUMBER:
+            if n < 0 and not self.tol & _T_NEGATIVE_NUMBER:
                 self.fail("a non-negative number in a body structure")
         if _is_message_rfc822(fields) and len(fields) > 8 and isinstance(fields[8], tuple):
             fields[8] = self.shape_body(fields[8])
@@ -1043,6 +1164,8 @@ _FETCH_ITEMS: dict[bytes, Callable[[_Cursor], Any]] = {
     b"BODYSTRUCTURE": _Cursor.body,
     b"PREVIEW": _Cursor.nstring,
 }
+
+_READ_NUMBER = _Cursor.number
 
 _FETCH_SECTION_ITEMS: dict[bytes, Callable[[_Cursor], Any]] = {
     b"BODY": _Cursor.nstring,
