@@ -178,8 +178,8 @@ class _Reader:
             token = tokens.pop(0)
             target = stack[-1]
             if token == "(":
-                group: list[Any] = []
-                target.append(_Group(group))
+                group = _Group()
+                target.append(group)
                 stack.append(group)
                 continue
             if token == ")":
@@ -242,12 +242,25 @@ class _Reader:
         if isinstance(value, int) and not isinstance(value, bool):
             return Quoted(str(value).encode("ascii"))
         if isinstance(value, str):
-            return Quoted(value.encode(self.charset))
+            return Quoted(self._encode(value))
         raise InvalidCriteriaError(f"invalid search argument {value!r}")
+
+    def _encode(self, text: str) -> bytes:
+        try:
+            return text.encode(self.charset)
+        except LookupError:
+            raise InvalidCriteriaError(f"unknown charset {self.charset!r}") from None
+        except UnicodeEncodeError:
+            raise InvalidCriteriaError(f"{text!r} cannot be encoded in {self.charset}") from None
 
     def _text(self, item: Any) -> str:
         if isinstance(item, bytes):
-            return item.decode(self.charset)
+            try:
+                return item.decode(self.charset)
+            except (LookupError, UnicodeDecodeError):
+                raise InvalidCriteriaError(
+                    f"cannot read {item!r} as {self.charset} search criteria"
+                ) from None
         if isinstance(item, str):
             return item
         if isinstance(item, int) and not isinstance(item, bool):

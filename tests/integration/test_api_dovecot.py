@@ -281,9 +281,17 @@ def test_select_folder_keys_and_readonly(imap_account, client) -> None:
     assert b"READ-WRITE" not in readonly
     assert readonly[b"EXISTS"] == 2
     assert readonly[b"RECENT"] == 0  # the first SELECT took the \Recent flags
-    # Dovecot ignores STORE in a read-only folder ("OK Store ignored"): nothing changes.
-    assert client.add_flags([1], [b"\\Flagged"]) == {}
+    # Writes to a read-only folder are refused before anything is sent.
+    for write in (
+        lambda: client.add_flags([1], [b"\\Flagged"]),
+        lambda: client.delete_messages([1]),
+        lambda: client.expunge(),
+        lambda: client.move([1], "Trash"),
+    ):
+        with pytest.raises(IMAPClient.ReadOnlyError):
+            write()
     assert client.search("FLAGGED") == []
+    assert client.noop()  # the connection is still fine
 
 
 def test_unselect_folder_keeps_deleted_messages(imap_account, client) -> None:

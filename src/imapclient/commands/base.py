@@ -15,7 +15,12 @@ from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
 from .. import imap_utf7
-from ..exceptions import CapabilityError, CommandError, IllegalStateError
+from ..exceptions import (
+    CapabilityError,
+    CommandError,
+    IllegalStateError,
+    IMAPClientReadOnlyError,
+)
 from ..protocol.encoder import Atom, Command
 from ..protocol.responses import Response, ResponseCode, StatusResponse, UntaggedResponse
 from ..protocol.session import ConnectionState, ContinuationHandler, PendingCommand, Session
@@ -30,8 +35,10 @@ __all__ = [
     "drain_unsolicited",
     "encode_folder",
     "join_message_ids",
+    "keep_unsolicited",
     "require_capability",
     "require_selected",
+    "require_writable",
     "status_text",
     "untagged_as_tuple",
 ]
@@ -195,6 +202,20 @@ def untagged_as_tuple(response: Response) -> tuple[Any, ...]:
             return (response.number, response.name, response.data)
         return (response.name, response.data)
     return (b"+", response.text)
+
+
+def require_writable(ctx: Context) -> None:
+    """Raise IMAPClientReadOnlyError if the selected folder is read-only (and
+    IllegalStateError if none is selected)."""
+    require_selected(ctx)
+    if ctx._session.readonly:
+        raise IMAPClientReadOnlyError("the selected folder is read-only (selected with EXAMINE)")
+
+
+def keep_unsolicited(ctx: Context, responses: Iterable[Response]) -> None:
+    """Keep responses a command collected but does not return, so the caller can still
+    read them with ``drain_unsolicited()`` (e.g. the EXPUNGE notices of a MOVE)."""
+    ctx._session.unsolicited.extend(responses)
 
 
 def require_selected(ctx: Context) -> None:

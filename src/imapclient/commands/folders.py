@@ -47,7 +47,9 @@ def _list(
     ctx: Context, name: bytes, directory: str | bytes, pattern: str | bytes, *extra: Any
 ) -> Op[list[Any]]:
     args: list[Any] = [*extra, encode_folder(ctx, directory), encode_folder(ctx, pattern)]
-    pending = yield Request(Command(name, args), claims=(name,))
+    # Some servers (Dovecot) answer XLIST with LIST lines.
+    claims = (name, b"LIST") if name == b"XLIST" else (name,)
+    pending = yield Request(Command(name, args), claims=claims)
     check(pending)
     out = []
     for response in pending.untagged:
@@ -103,9 +105,20 @@ def find_special_folder(ctx: Context, folder_flag: str | bytes) -> Op[str | byte
 
 
 def folder_exists(ctx: Context, folder: str | bytes) -> Op[bool]:
-    """True if ``folder`` exists on the server."""
+    """True if ``folder`` exists on the server (exactly that name: ``*`` and ``%`` in it
+    are not wildcards here)."""
     found = yield from _list(ctx, b"LIST", "", folder)
-    return bool(found)
+    wanted = decode_folder(ctx, encode_folder(ctx, folder))
+    return any(_same_folder(name, wanted) for _, _, name in found)
+
+
+def _same_folder(a: str | bytes, b: str | bytes) -> bool:
+    # INBOX is case-insensitive (RFC 9051 section 5.1); every other name is exact.
+    if isinstance(a, str) and isinstance(b, str):
+        return a == b or a.upper() == b.upper() == "INBOX"
+    if isinstance(a, bytes) and isinstance(b, bytes):
+        return a == b or a.upper() == b.upper() == b"INBOX"
+    return False
 
 
 def select_folder(ctx: Context, folder: str | bytes, readonly: bool = False) -> Op[ResponseDict]:

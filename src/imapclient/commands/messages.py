@@ -24,8 +24,10 @@ from .base import (
     drain_unsolicited,
     encode_folder,
     join_message_ids,
+    keep_unsolicited,
     require_capability,
     require_selected,
+    require_writable,
     status_text,
     untagged_as_tuple,
 )
@@ -212,7 +214,7 @@ def _flag_atoms(flags: FlagsArg) -> list[Any]:
 def _store(
     ctx: Context, messages: Messages, action: bytes, item: bytes, values: list[Any], silent: bool
 ) -> Op[dict[int, Any] | None]:
-    require_selected(ctx)
+    require_writable(ctx)
     message_set = join_message_ids(messages)
     if message_set is None:
         return None if silent else {}
@@ -380,18 +382,21 @@ def move(ctx: Context, messages: Messages, folder: str | bytes) -> Op[StatusText
     EXPUNGE, which needs UIDPLUS and ``use_uid`` so that no other deleted message is
     expunged; otherwise CapabilityError is raised before anything is sent.
     """
-    require_selected(ctx)
+    require_writable(ctx)
     message_set = _required_ids(messages)
     caps = yield from capabilities(ctx)
     target = encode_folder(ctx, folder)
     if b"MOVE" in caps:
         pending = yield Request(Command(_uid(ctx, b"MOVE"), (message_set, target)))
         result = check(pending)
+        copyuid = None
         for response in pending.untagged:  # COPYUID arrives in an untagged OK
             if isinstance(response, StatusResponse) and response.code is not None:
                 if response.code.name == b"COPYUID":
-                    return status_text(response)
-        return status_text(result)
+                    copyuid = response
+                    continue
+            keep_unsolicited(ctx, [response])  # the EXPUNGE/VANISHED notices
+        return status_text(copyuid or result)
     if b"UIDPLUS" not in caps or not ctx.use_uid:
         raise CapabilityError("MOVE is not supported and the fallback needs UIDPLUS and use_uid")
     copied = yield from copy(ctx, messages, folder)
@@ -408,7 +413,7 @@ def expunge(ctx: Context, messages: Messages = None) -> Op[Any]:
     ``messages`` (and ``use_uid``): UID EXPUNGE of just those (UIDPLUS), returning the
     server's text.
     """
-    require_selected(ctx)
+    require_writable(ctx)
     if messages is not None:
         if not ctx.use_uid:
             raise ValueError("expunging specific messages needs use_uid (UID EXPUNGE)")
@@ -420,10 +425,12 @@ def expunge(ctx: Context, messages: Messages = None) -> Op[Any]:
 
 def uid_expunge(ctx: Context, messages: Messages) -> Op[StatusText]:
     """Expunge only the given UIDs (RFC 4315 UID EXPUNGE); returns the server's text."""
-    require_selected(ctx)
+    require_writable(ctx)
     yield from require_capability(ctx, b"UIDPLUS")
     pending = yield Request(Command(b"UID EXPUNGE", (_required_ids(messages),)))
-    return status_text(check(pending))
+    result = check(pending)
+    keep_unsolicited(ctx, pending.untagged)  # the EXPUNGE/VANISHED notices
+    return status_text(result)
 
 
 def _required_ids(messages: Messages) -> Atom:

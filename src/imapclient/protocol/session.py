@@ -173,6 +173,8 @@ class Session:
         #: Capabilities as last announced by the server (upper-cased, in its order);
         #: None when unknown or stale.
         self.capabilities: tuple[bytes, ...] | None = None
+        #: True while the selected mailbox is read-only (EXAMINE, or a READ-ONLY code).
+        self.readonly = False
         #: Extensions enabled with ENABLE (RFC 5161).
         self.enabled: set[bytes] = set()
         #: Untagged responses no command claimed, oldest first.
@@ -405,6 +407,8 @@ class Session:
         elif name in (b"SELECT", b"EXAMINE"):
             if ok:
                 self.state = ConnectionState.SELECTED
+                code = response.code.name if response.code is not None else None
+                self.readonly = name == b"EXAMINE" or code == b"READ-ONLY"
             elif self.state is ConnectionState.SELECTED:
                 self.state = ConnectionState.AUTHENTICATED
         elif name in (b"CLOSE", b"UNSELECT") and ok:
