@@ -50,10 +50,14 @@ def _blocking(
     def method(self: IMAPClient, /, *args: P.args, **kwargs: P.kwargs) -> T:
         return self._run(op(self, *args, **kwargs))
 
-    params = list(inspect.signature(op).parameters.values())
+    signature = inspect.signature(op)
+    params = list(signature.parameters.values())
     self_param = inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    returns = signature.return_annotation
+    if isinstance(returns, str) and returns.startswith("Op[") and returns.endswith("]"):
+        returns = returns[3:-1]  # the method returns what the operation produces
     method.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
-        [self_param, *params[1:]], return_annotation=inspect.signature(op).return_annotation
+        [self_param, *params[1:]], return_annotation=returns
     )
     return method
 
@@ -210,6 +214,7 @@ class IMAPClient:
             self._transport = None
 
     def __enter__(self) -> IMAPClient:
+        """``with IMAPClient(...) as client:`` logs out (or at least closes) on exit."""
         return self
 
     def __exit__(

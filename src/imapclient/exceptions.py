@@ -26,6 +26,7 @@ __all__ = [
     "IMAPClientAbortError",
     "IMAPClientError",
     "IMAPClientReadOnlyError",
+    "IMAPTimeoutError",
     "IllegalStateError",
     "InvalidCriteriaError",
     "LimitExceededError",
@@ -111,6 +112,12 @@ class LimitExceededError(ProtocolError):
         super().__init__(message)
         self.limit = limit
         self.value = value
+
+
+class IMAPTimeoutError(IMAPClientAbortError, TimeoutError):
+    """The server did not answer within the read timeout. The connection is closed, since
+    the client can no longer tell which response belongs to which command. Also a
+    :class:`TimeoutError` (``socket.timeout``), so existing handlers keep working."""
 
 
 class ConnectionClosedError(IMAPClientAbortError):

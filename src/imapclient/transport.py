@@ -12,7 +12,7 @@ import ssl
 import subprocess
 from typing import NamedTuple, Protocol
 
-from .exceptions import ConnectionClosedError, IMAPClientAbortError
+from .exceptions import ConnectionClosedError, IMAPTimeoutError
 
 __all__ = ["ProcessTransport", "SocketTimeout", "SocketTransport", "Transport"]
 
@@ -28,12 +28,10 @@ class SocketTimeout(NamedTuple):
     read: float | None
 
 
-class IMAPTimeoutError(IMAPClientAbortError, TimeoutError):
-    """The server did not answer within the read timeout. The connection is closed,
-    since the client can no longer tell which response belongs to which command."""
-
-
 class Transport(Protocol):
+    """What the blocking client needs of a connection: read what arrives (``b''`` at
+    EOF), write everything, close."""
+
     def read(self, timeout: float | _Default | None = ...) -> bytes: ...
     def write(self, data: bytes) -> None: ...
     def close(self) -> None: ...
