@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import IO, Any, Concatenate, ParamSpec, TypeVar
 
-from .commands import auth, base, folders, messages, server
+from .commands import auth, base, folders, idle, messages, server
 from .commands.base import Op, Request
 from .exceptions import (
     IllegalStateError,
@@ -127,6 +127,7 @@ class IMAPClient:
         self._timeout = _as_socket_timeout(timeout)
         self._session = Session(limits=limits, tolerances=tolerances)
         self._transport: SocketTransport | ProcessTransport | None = None
+        self._idle: PendingCommand | None = None  # the IDLE command while idling
         self._connect()
 
     # -- connection -------------------------------------------------------------------
@@ -301,6 +302,8 @@ class IMAPClient:
             raise self._session.error
         if self._transport is None:
             raise IMAPClientAbortError("the connection is closed")
+        if self._idle is not None:
+            raise IllegalStateError("IDLE is active: call idle_done() before other commands")
 
     def _execute_many(self, requests: Sequence[Request]) -> list[PendingCommand]:
         self._check_open()
@@ -406,9 +409,86 @@ class IMAPClient:
         Each is returned once."""
         return base.drain_unsolicited(self)
 
-    def logout(self) -> bytes:
-        """Log out and close the connection; returns the server's BYE text."""
+    # -- IDLE (RFC 2177) -----------------------------------------------------------------
+
+    def idle(self) -> None:
+        """Start IDLE: the server then pushes changes to the selected folder as they
+        happen. Returns once the server has accepted (its ``+``). Read the changes with
+        :meth:`idle_check`; end with :meth:`idle_done`, which must come before any other
+        command (others raise IllegalStateError while idling). RFC 2177 asks clients to
+        end and restart IDLE at least every 29 minutes."""
+        request = self._run(idle.idle_request(self))
+        self._check_open()
+        pending = self._session.send(request.command)
         try:
+            self._flush()
+            while not pending.idling and not pending.done:
+                self._receive()
+                self._flush()
+        except IMAPClientAbortError:
+            self._close_transport()
+            raise
+        if pending.done:
+            base.check(pending)  # refused: raises CommandError
+            raise IllegalStateError("server completed IDLE without accepting it")
+        self._idle = pending
+
+    def idle_check(self, timeout: float | None = None) -> list[tuple[Any, ...]]:
+        """Wait up to ``timeout`` seconds (None: until something arrives) for updates
+        while idling, and return them parsed: ``[(1, b'EXISTS'), (b'OK', b'Still
+        here'), (1, b'FETCH', (b'FLAGS', (b'\\Seen',)))]``. An empty list means the
+        timeout passed quietly."""
+        pending = self._require_idle()
+        responses = idle.take_idle_responses(self, pending)
+        if responses:
+            return responses
+        assert self._transport is not None
+        try:
+            if self._transport.wait_readable(timeout):
+                self._receive()
+                # Take what else is already there, without waiting.
+                while self._transport is not None and self._transport.wait_readable(0):
+                    self._receive()
+        except IMAPClientAbortError:
+            self._idle = None
+            self._close_transport()
+            raise
+        if pending.error is not None:  # BYE while idling: the connection is gone
+            self._idle = None
+            self._close_transport()
+            raise pending.error
+        if pending.done:  # the server ended IDLE on its own
+            self._idle = None
+        return idle.take_idle_responses(self, pending)
+
+    def idle_done(self) -> tuple[bytes, list[tuple[Any, ...]]]:
+        """End IDLE; returns ``(text, responses)``: the server's completion text and any
+        updates received since the last :meth:`idle_check`."""
+        pending = self._require_idle()
+        self._idle = None
+        if not pending.done:
+            self._session.idle_done(pending)
+            try:
+                self._flush()
+                while not pending.done:
+                    self._receive()
+                    self._flush()
+            except IMAPClientAbortError:
+                self._close_transport()
+                raise
+        return idle.idle_done_result(self, pending)
+
+    def _require_idle(self) -> PendingCommand:
+        if self._idle is None:
+            raise IllegalStateError("IDLE is not active: call idle() first")
+        return self._idle
+
+    def logout(self) -> bytes:
+        """Log out (ending IDLE first if active) and close the connection; returns the
+        server's BYE text."""
+        try:
+            if self._idle is not None:
+                self.idle_done()
             return self._run(auth.logout(self))
         finally:
             self.shutdown()

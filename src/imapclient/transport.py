@@ -30,9 +30,10 @@ class SocketTimeout(NamedTuple):
 
 class Transport(Protocol):
     """What the blocking client needs of a connection: read what arrives (``b''`` at
-    EOF), write everything, close."""
+    EOF), wait until something can be read, write everything, close."""
 
     def read(self, timeout: float | _Default | None = ...) -> bytes: ...
+    def wait_readable(self, timeout: float | None) -> bool: ...
     def write(self, data: bytes) -> None: ...
     def close(self) -> None: ...
 
@@ -86,6 +87,14 @@ class SocketTransport:
             if not isinstance(timeout, _Default):
                 self.sock.settimeout(self.read_timeout)
 
+    def wait_readable(self, timeout: float | None) -> bool:
+        """Wait up to ``timeout`` seconds (None: forever) for data; False on timeout."""
+        if isinstance(self.sock, ssl.SSLSocket) and self.sock.pending():
+            return True  # decrypted bytes already buffered inside the SSL object
+        with selectors.DefaultSelector() as selector:
+            selector.register(self.sock, selectors.EVENT_READ)
+            return bool(selector.select(timeout))
+
     def write(self, data: bytes) -> None:
         self.sock.sendall(data)
 
@@ -127,6 +136,10 @@ class ProcessTransport:
         if not self._selector.select(wait):
             raise IMAPTimeoutError("timed out waiting for the server process")
         return os.read(self._stdout_fd, READ_SIZE)
+
+    def wait_readable(self, timeout: float | None) -> bool:
+        """Wait up to ``timeout`` seconds (None: forever) for data; False on timeout."""
+        return bool(self._selector.select(timeout))
 
     def write(self, data: bytes) -> None:
         try:

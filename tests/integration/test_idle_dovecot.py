@@ -1,0 +1,83 @@
+"""IDLE against the private Dovecot: changes made by a second connection arrive while
+idling, other commands are refused while idling, and a dropped connection is noticed."""
+
+from __future__ import annotations
+
+import pytest
+
+from imapclient import IMAPClient
+from imapclient.exceptions import ConnectionClosedError, IllegalStateError
+
+pytestmark = pytest.mark.integration
+
+MESSAGE = b"From: a@example.com\r\nSubject: idle test\r\n\r\nhello\r\n"
+
+
+def open_client(account) -> IMAPClient:
+    client = IMAPClient(account.host, port=account.port, ssl=False, timeout=10)
+    client.login(account.username, account.password)
+    return client
+
+
+def test_idle_reports_changes_from_another_connection(imap_account) -> None:
+    imap_account.seed([MESSAGE])
+    watcher = open_client(imap_account)
+    watcher.select_folder("INBOX")
+    watcher.idle()
+    assert watcher.idle_check(timeout=0.2) == []  # nothing happened yet
+
+    with open_client(imap_account) as other:
+        other.append("INBOX", MESSAGE)
+        events = watcher.idle_check(timeout=10)
+        assert (2, b"EXISTS") in events
+        other.select_folder("INBOX")
+        other.add_flags([1], [b"\\Flagged"])
+        flag_events = watcher.idle_check(timeout=10)
+        while not any(e[1] == b"FETCH" for e in flag_events if len(e) > 1):
+            more = watcher.idle_check(timeout=10)
+            assert more, "no FETCH notification within the timeout"
+            flag_events += more
+        fetch = next(e for e in flag_events if e[1] == b"FETCH")
+        assert (
+            fetch[0] == 1
+            and b"\\Flagged" in dict(zip(fetch[2][::2], fetch[2][1::2], strict=True))[b"FLAGS"]
+        )
+
+    text, remaining = watcher.idle_done()
+    assert text.startswith(b"Idle completed")
+    assert isinstance(remaining, list)
+    assert watcher.search("FLAGGED") == [1]  # usable again after IDLE
+    watcher.logout()
+
+
+def test_commands_are_refused_while_idling(imap_account) -> None:
+    client = open_client(imap_account)
+    client.select_folder("INBOX")
+    client.idle()
+    with pytest.raises(IllegalStateError):
+        client.noop()
+    with pytest.raises(IllegalStateError):
+        client.idle()
+    client.idle_done()
+    with pytest.raises(IllegalStateError):
+        client.idle_check(timeout=0)
+    assert client.logout() == b"Logging out"
+
+
+def test_logout_ends_idle_first(imap_account) -> None:
+    client = open_client(imap_account)
+    client.select_folder("INBOX")
+    client.idle()
+    assert client.logout() == b"Logging out"
+
+
+def test_dropped_connection_is_noticed_while_idling(imap_account) -> None:
+    client = open_client(imap_account)
+    client.select_folder("INBOX")
+    client.idle()
+    imap_account.kick()
+    with pytest.raises(ConnectionClosedError):
+        for _ in range(3):  # a BYE, then EOF: either ends it within the timeout
+            client.idle_check(timeout=10)
+    with pytest.raises(ConnectionClosedError):
+        client.noop()
