@@ -184,10 +184,25 @@ class ResponseDict(dict[Any, Any]):
         return isinstance(key, str) and dict.__contains__(self, key.encode("ascii", "replace"))
 
     def get(self, key: Any, default: Any = None) -> Any:
+        """``self[key]`` (bytes or str key), or ``default``."""
         try:
             return self[key]
         except KeyError:
             return default
+
+    # Python 2 spellings used by code written for the original API (the documentation's
+    # example iterates with ``response.iteritems()``).
+    def iteritems(self) -> Iterator[tuple[Any, Any]]:
+        """Same as ``iter(self.items())``."""
+        return iter(self.items())
+
+    def iterkeys(self) -> Iterator[Any]:
+        """Same as ``iter(self.keys())``."""
+        return iter(self.keys())
+
+    def itervalues(self) -> Iterator[Any]:
+        """Same as ``iter(self.values())``."""
+        return iter(self.values())
 
 
 def _text(value: bytes | None) -> str:

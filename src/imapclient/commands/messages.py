@@ -170,7 +170,7 @@ def fetch(
 
 
 def _fetch_results(ctx: Context, responses: Iterable[Any]) -> dict[int, ResponseDict]:
-    out: dict[int, ResponseDict] = {}
+    out: dict[int, ResponseDict] = ResponseDict()
     session = ctx._session
     for response in responses:
         if not isinstance(response, UntaggedResponse) or response.name != b"FETCH":
