@@ -226,7 +226,7 @@ def test_gmail_label_changes(method: str, action: bytes) -> None:
             b"* 2 FETCH (X-GM-LABELS (\\Important) UID 9)\r\n"
         )
         .reply(b"OK Success")
-        .expect(b"UID STORE 7 " + action + b"X-GM-LABELS.SILENT (\"Work\")")
+        .expect(b"UID STORE 7 " + action + b'X-GM-LABELS.SILENT ("Work")')
         .reply(b"OK Success")
         .logout()
     )

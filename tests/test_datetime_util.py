@@ -3,41 +3,20 @@
 from __future__ import annotations
 
 import contextlib
-import importlib
-import importlib.util
 import locale
 import os
 import shutil
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta, timezone
-from pathlib import Path
-from types import ModuleType
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from imapclient import datetime_util
 
-def _load(name: str) -> ModuleType:
-    """Import imapclient.<name>, or load it by path if the package is unimportable."""
-    try:
-        return importlib.import_module(f"imapclient.{name}")
-    except Exception:
-        # The package may be absent from sys.path or its __init__ mid-edit;
-        # these modules are self-contained, so loading the file directly works.
-        path = Path(__file__).resolve().parents[1] / "src" / "imapclient" / f"{name}.py"
-        spec = importlib.util.spec_from_file_location(f"_standalone_{name}", path)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[spec.name] = module
-        spec.loader.exec_module(module)
-        return module
-
-
-datetime_util = _load("datetime_util")
 parse_to_datetime = datetime_util.parse_to_datetime
 datetime_to_INTERNALDATE = datetime_util.datetime_to_INTERNALDATE
 datetime_to_native = datetime_util.datetime_to_native

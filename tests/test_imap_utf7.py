@@ -2,35 +2,14 @@
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import re
-import sys
-from pathlib import Path
-from types import ModuleType
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from imapclient import imap_utf7
 
-def _load(name: str) -> ModuleType:
-    """Import imapclient.<name>, or load it by path if the package is unimportable."""
-    try:
-        return importlib.import_module(f"imapclient.{name}")
-    except Exception:
-        # The package may be absent from sys.path or its __init__ mid-edit;
-        # these modules are self-contained, so loading the file directly works.
-        path = Path(__file__).resolve().parents[1] / "src" / "imapclient" / f"{name}.py"
-        spec = importlib.util.spec_from_file_location(f"_standalone_{name}", path)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[spec.name] = module
-        spec.loader.exec_module(module)
-        return module
-
-
-imap_utf7 = _load("imap_utf7")
 encode = imap_utf7.encode
 decode = imap_utf7.decode
 

@@ -312,20 +312,24 @@ class IMAPClient:
             session.send(r.command, claims=r.claims, on_continuation=r.on_continuation)
             for r in requests
         ]
-        try:
-            self._flush()
-            for pending in pendings:
-                while not pending.done:
-                    self._receive()
-                    self._flush()
-        except IMAPClientAbortError:
-            self._close_transport()
-            raise
+        self._pump_until(lambda: all(p.done for p in pendings))
         for pending in pendings:
             if pending.error is not None:
                 self._close_transport()
                 raise pending.error
         return pendings
+
+    def _pump_until(self, condition: Callable[[], bool]) -> None:
+        """Send what may be sent and read until ``condition()`` holds; a dead connection
+        is closed and its error raised."""
+        try:
+            self._flush()
+            while not condition():
+                self._receive()
+                self._flush()
+        except IMAPClientAbortError:
+            self._close_transport()
+            raise
 
     def _flush(self) -> None:
         data = self._session.data_to_send()
@@ -420,14 +424,7 @@ class IMAPClient:
         request = self._run(idle.idle_request(self))
         self._check_open()
         pending = self._session.send(request.command)
-        try:
-            self._flush()
-            while not pending.idling and not pending.done:
-                self._receive()
-                self._flush()
-        except IMAPClientAbortError:
-            self._close_transport()
-            raise
+        self._pump_until(lambda: pending.idling or pending.done)
         if pending.done:
             base.check(pending)  # refused: raises CommandError
             raise IllegalStateError("server completed IDLE without accepting it")
@@ -468,14 +465,7 @@ class IMAPClient:
         self._idle = None
         if not pending.done:
             self._session.idle_done(pending)
-            try:
-                self._flush()
-                while not pending.done:
-                    self._receive()
-                    self._flush()
-            except IMAPClientAbortError:
-                self._close_transport()
-                raise
+            self._pump_until(lambda: pending.done)
         return idle.idle_done_result(self, pending)
 
     def _require_idle(self) -> PendingCommand:
