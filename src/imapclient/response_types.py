@@ -21,6 +21,7 @@ __all__ = [
     "ResponseDict",
     "SearchIds",
     "SequenceSet",
+    "Unparsed",
 ]
 
 
@@ -142,6 +143,14 @@ class Namespace(NamedTuple):
     personal: tuple[tuple[Any, Any], ...] | None
     other: tuple[tuple[Any, Any], ...] | None
     shared: tuple[tuple[Any, Any], ...] | None
+
+
+class Unparsed(NamedTuple):
+    """A FETCH item the server sent in a form the parser could not read: ``raw`` is the
+    item's value exactly as sent, ``error`` says what was wrong with it."""
+
+    raw: bytes
+    error: str
 
 
 class Quota(NamedTuple):

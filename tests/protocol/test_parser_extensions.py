@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 import pytest
+from parse_checks import assert_rejected_or_unparsed
 
 from imapclient.exceptions import ProtocolError
 from imapclient.protocol.parser import parse_response
@@ -847,4 +848,5 @@ MALFORMED = [
 @pytest.mark.parametrize("raw", MALFORMED)
 def test_malformed_extension_response(raw):
     with pytest.raises(ProtocolError):
-        parse_response(raw)
+        parse_response(raw, tolerances=STRICT)
+    assert_rejected_or_unparsed(raw)

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from parse_checks import assert_rejected_or_unparsed
 
 from imapclient.exceptions import LimitExceededError, ProtocolError
 from imapclient.protocol.limits import Limits
@@ -1258,7 +1259,8 @@ MALFORMED = [
 @pytest.mark.parametrize("raw", MALFORMED)
 def test_malformed_raises_protocol_error(raw):
     with pytest.raises(ProtocolError):
-        parse_response(raw)
+        parse_response(raw, tolerances=STRICT)
+    assert_rejected_or_unparsed(raw)
 
 
 def test_malformed_list_is_long_enough():

@@ -10,6 +10,7 @@ from imapclient.exceptions import (
     ConnectionClosedError,
     IllegalStateError,
     IMAPClientAbortError,
+    LimitExceededError,
     ProtocolError,
 )
 from imapclient.protocol.encoder import (
@@ -20,6 +21,7 @@ from imapclient.protocol.encoder import (
     LiteralMode,
     encode_command,
 )
+from imapclient.protocol.limits import Limits
 from imapclient.protocol.responses import (
     ContinuationRequest,
     StatusResponse,
@@ -649,7 +651,7 @@ def test_malformed_response_fails_pending() -> None:
     p = send(s, b"NOOP")
     s.data_to_send()
     with pytest.raises(ProtocolError):
-        s.receive_data(b"* 1 FETCH (UID x)\r\n")
+        s.receive_data(b"* 1 FETCH (UID (x)\r\n")  # unbalanced: cannot be kept as Unparsed
     assert isinstance(p.error, ProtocolError)
 
 
@@ -1003,3 +1005,23 @@ def test_continuation_answer_cannot_inject_a_line() -> None:
     except (ValueError, IMAPClientAbortError):
         pass
     assert b"A99 DELETE" not in s.data_to_send()
+
+
+def test_unread_unsolicited_responses_are_bounded() -> None:
+    s = Session(limits=Limits(max_unsolicited=3))
+    s.receive_data(b"* OK hi\r\n")
+    s.receive_data(b"* 1 EXISTS\r\n* 2 EXISTS\r\n* 3 EXISTS\r\n")
+    assert len(s.unsolicited) == 3
+    with pytest.raises(LimitExceededError) as info:
+        s.receive_data(b"* 4 EXISTS\r\n")
+    assert info.value.limit == "max_unsolicited"
+    assert s.closed
+
+
+def test_draining_keeps_the_backlog_under_the_limit() -> None:
+    s = Session(limits=Limits(max_unsolicited=2))
+    s.receive_data(b"* OK hi\r\n")
+    for n in range(10):
+        s.receive_data(b"* %d EXISTS\r\n" % n)
+        s.unsolicited.clear()  # what drain_unsolicited() does
+    assert not s.closed

@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 from datetime import datetime
 from typing import Any
+from unittest.mock import ANY
 
 import pytest
 
@@ -30,7 +31,7 @@ from imapclient.protocol.responses import (
     UntaggedResponse,
 )
 from imapclient.protocol.tolerances import DEFAULT_TOLERANCES, STRICT, Tolerance
-from imapclient.response_types import BodyData, SearchIds, SequenceSet
+from imapclient.response_types import BodyData, SearchIds, SequenceSet, Unparsed
 
 
 def canon(value: Any) -> Any:
@@ -312,6 +313,20 @@ REGISTRY: dict[Tolerance, list[Defect]] = {
             b'* LIST (\\HasNoChildren) "/" Entw\xc3\xbcrfe',
             UntaggedResponse(
                 b"LIST", None, MailboxList((b"\\HasNoChildren",), b"/", b"Entw\xc3\xbcrfe", {})
+            ),
+        ),
+    ],
+    Tolerance.UNPARSED_FETCH_ITEM: [
+        Defect(
+            "truncated-bodystructure-among-good-items",
+            b'* 4 FETCH (UID 17 BODYSTRUCTURE ("TEXT" "PLAIN" NIL) FLAGS (\\Seen))',
+            fetch(
+                4,
+                {
+                    b"UID": 17,
+                    b"BODYSTRUCTURE": Unparsed(b'("TEXT" "PLAIN" NIL)', ANY),
+                    b"FLAGS": (b"\\Seen",),
+                },
             ),
         ),
     ],

@@ -31,9 +31,19 @@ class Limits:
     max_response_size: int = 1024 * MiB
     #: Deepest nesting of parenthesised lists in one response.
     max_depth: int = 100
+    #: Most untagged responses kept unread for the caller (unsolicited ones, and updates
+    #: received during IDLE). Read them with ``noop()``, ``idle_check()`` or
+    #: ``drain_unsolicited()``; exceeding this raises rather than silently dropping any.
+    max_unsolicited: int = 100_000
 
     def __post_init__(self) -> None:
-        for name in ("max_line_length", "max_literal_size", "max_response_size", "max_depth"):
+        for name in (
+            "max_line_length",
+            "max_literal_size",
+            "max_response_size",
+            "max_depth",
+            "max_unsolicited",
+        ):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
                 raise ValueError(f"{name} must be a positive int, not {value!r}")

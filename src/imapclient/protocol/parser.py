@@ -22,7 +22,15 @@ from typing import Any, NoReturn
 
 from ..datetime_util import parse_to_datetime
 from ..exceptions import LimitExceededError, ProtocolError
-from ..response_types import Address, BodyData, Envelope, Namespace, SearchIds, SequenceSet
+from ..response_types import (
+    Address,
+    BodyData,
+    Envelope,
+    Namespace,
+    SearchIds,
+    SequenceSet,
+    Unparsed,
+)
 from .limits import DEFAULT_LIMITS, Limits
 from .responses import (
     AppendUid,
@@ -104,6 +112,7 @@ _T_NEGATIVE_NUMBER = Tolerance.NEGATIVE_NUMBER.value
 _T_NUMBER_NOTATION = Tolerance.NUMBER_NOTATION.value
 _T_MALFORMED_RESP_CODE = Tolerance.MALFORMED_RESP_CODE.value
 _T_LAX_ATOM = Tolerance.LAX_ATOM.value
+_T_UNPARSED_FETCH_ITEM = Tolerance.UNPARSED_FETCH_ITEM.value
 
 _STATUS_WORDS = frozenset((b"OK", b"NO", b"BAD", b"PREAUTH", b"BYE"))
 _NUMBERED = frozenset((b"EXISTS", b"RECENT", b"EXPUNGE", b"FETCH"))
@@ -880,6 +889,8 @@ class _Cursor:
             if reader is _READ_NUMBER and (n := number_re.match(buf, self.pos)) is not None:
                 items[key] = int(n.group())  # the common case, without a method call
                 self.pos = n.end()
+            elif self.tol & _T_UNPARSED_FETCH_ITEM:
+                items[key] = self.fetch_item_or_unparsed(reader)
             else:
                 items[key] = reader(self)
             separator = buf[self.pos : self.pos + 1]
@@ -891,6 +902,22 @@ class _Cursor:
                 self.fail("a space or ')' after a FETCH data item")
         self.depth -= 1
         return items
+
+    def fetch_item_or_unparsed(self, reader: Callable[[_Cursor], Any]) -> Any:
+        """Read one FETCH item's value; if it is malformed but still one well-formed
+        generic value (balanced lists, valid strings), keep it as Unparsed."""
+        start, depth = self.pos, self.depth
+        try:
+            return reader(self)
+        except LimitExceededError:
+            raise
+        except ProtocolError as exc:
+            self.pos, self.depth = start, depth
+            try:
+                self.value()
+            except ProtocolError:
+                raise exc from None
+            return Unparsed(self.buf[start : self.pos], str(exc))
 
     def fetch_flags(self) -> tuple[bytes, ...]:
         return self.flag_list()

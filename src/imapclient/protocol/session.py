@@ -24,6 +24,7 @@ from ..exceptions import (
     ConnectionClosedError,
     IllegalStateError,
     IMAPClientAbortError,
+    LimitExceededError,
     ProtocolError,
 )
 from .encoder import Command, LiteralMode, encode_command, redacted
@@ -461,9 +462,22 @@ class Session:
                 self.enabled.update(response.data)
         for cmd in self._in_flight.values():
             if cmd.claims_response(name):
+                if cmd.idling:
+                    self._check_backlog(len(cmd.untagged))
                 cmd.untagged.append(response)
                 return
+        self._check_backlog(len(self.unsolicited))
         self.unsolicited.append(response)
+
+    def _check_backlog(self, size: int) -> None:
+        limit = self.limits.max_unsolicited
+        if size >= limit:
+            raise LimitExceededError(
+                f"more than {limit} unread untagged responses: read them with noop(), "
+                "idle_check() or drain_unsolicited(), or raise Limits.max_unsolicited",
+                limit="max_unsolicited",
+                value=size + 1,
+            )
 
     def _handle_bye(self, response: StatusResponse) -> None:
         self.bye = response

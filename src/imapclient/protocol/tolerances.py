@@ -39,6 +39,10 @@ class Tolerance(enum.Flag):
     #: Characters outside the atom grammar inside atoms (e.g. ``[`` in a keyword,
     #: non-ASCII bytes in a flag); the atom is taken up to the next delimiter.
     LAX_ATOM = enum.auto()
+    #: A FETCH data item that cannot be read (e.g. a broken BODYSTRUCTURE) is returned as
+    #: :class:`~imapclient.response_types.Unparsed` instead of failing the response, as
+    #: long as it is a well-formed value; the other items and the connection stay usable.
+    UNPARSED_FETCH_ITEM = enum.auto()
 
 
 DEFAULT_TOLERANCES = (
@@ -52,5 +56,6 @@ DEFAULT_TOLERANCES = (
     | Tolerance.NUMBER_NOTATION
     | Tolerance.MALFORMED_RESP_CODE
     | Tolerance.LAX_ATOM
+    | Tolerance.UNPARSED_FETCH_ITEM
 )
 STRICT = Tolerance(0)
