@@ -176,9 +176,9 @@ def test_no_and_bad_complete_the_command(status: bytes) -> None:
 
 def test_responses_complete_out_of_order() -> None:
     s = greeted()
-    a = send(s, b"NOOP")
-    b = send(s, b"CHECK")
-    s.data_to_send()
+    a = send(s, b"CREATE", b"a")
+    b = send(s, b"CREATE", b"b")
+    assert s.data_to_send().count(b"CREATE") == 2  # both in flight
     s.receive_data(b.tag + b" OK b\r\n")
     assert b.done and not a.done
     s.receive_data(a.tag + b" OK a\r\n")
@@ -1025,3 +1025,81 @@ def test_draining_keeps_the_backlog_under_the_limit() -> None:
         s.receive_data(b"* %d EXISTS\r\n" % n)
         s.unsolicited.clear()  # what drain_unsolicited() does
     assert not s.closed
+
+
+# --- pipelining policy (RFC 9051 section 5.5) ------------------------------------------
+
+
+def _sent_tags(data: bytes) -> list[bytes]:
+    return [line.split(b" ", 1)[0] for line in data.split(b"\r\n") if line]
+
+
+def test_independent_commands_are_pipelined() -> None:
+    s = greeted()
+    tags = [send(s, b"CREATE", name).tag for name in (b"a", b"b", b"c")]
+    assert _sent_tags(s.data_to_send()) == tags
+
+
+def test_barrier_waits_for_everything_in_flight_and_holds_later_commands() -> None:
+    s = greeted()
+    a = send(s, b"CREATE", b"a")
+    select = send(s, b"SELECT", b"INBOX")
+    after = send(s, b"UID FETCH", Atom(b"1"), Atom(b"FLAGS"))
+    assert _sent_tags(s.data_to_send()) == [a.tag]  # SELECT waits, and so does the FETCH
+    s.receive_data(a.tag + b" OK done\r\n")
+    assert _sent_tags(s.data_to_send()) == [select.tag]
+    s.receive_data(select.tag + b" OK [READ-WRITE] selected\r\n")
+    assert _sent_tags(s.data_to_send()) == [after.tag]
+
+
+def test_sequence_number_commands_wait_for_commands_that_allow_expunge() -> None:
+    s = greeted()
+    noop = send(s, b"CREATE", b"x")  # EXPUNGE may be sent during it
+    fetch = send(s, b"FETCH", Atom(b"1:3"), Atom(b"FLAGS"))
+    assert _sent_tags(s.data_to_send()) == [noop.tag]
+    s.receive_data(noop.tag + b" OK\r\n")
+    assert _sent_tags(s.data_to_send()) == [fetch.tag]
+
+
+def test_same_untagged_kind_is_serialised_without_routing() -> None:
+    s = greeted()
+    first = send(s, b"UID SEARCH", Atom(b"ALL"))
+    second = send(s, b"UID SEARCH", Atom(b"SEEN"))
+    assert _sent_tags(s.data_to_send()) == [first.tag]
+    s.receive_data(b"* SEARCH 1 2 3\r\n" + first.tag + b" OK\r\n")
+    assert _sent_tags(s.data_to_send()) == [second.tag]
+    s.receive_data(b"* SEARCH 2\r\n" + second.tag + b" OK\r\n")
+    assert [r.data for r in first.untagged] == [[1, 2, 3]]
+    assert [r.data for r in second.untagged] == [[2]]
+
+
+def _uid_route(uids: set[int]):
+    return lambda r: r.data.get(b"UID") in uids
+
+
+def test_routed_fetches_are_pipelined_and_each_gets_its_own_responses() -> None:
+    s = greeted()
+    a = s.send(Command(b"UID FETCH", [Atom(b"1:2"), Atom(b"FLAGS")]), route=_uid_route({1, 2}))
+    b = s.send(Command(b"UID FETCH", [Atom(b"3:4"), Atom(b"FLAGS")]), route=_uid_route({3, 4}))
+    assert _sent_tags(s.data_to_send()) == [a.tag, b.tag]
+    # Responses interleaved, and one for a message neither asked about.
+    s.receive_data(
+        b"* 3 FETCH (UID 3 FLAGS ())\r\n* 1 FETCH (UID 1 FLAGS ())\r\n"
+        b"* 9 FETCH (UID 9 FLAGS (\\Seen))\r\n* 4 FETCH (UID 4 FLAGS ())\r\n"
+        b"* 2 FETCH (UID 2 FLAGS ())\r\n" + a.tag + b" OK\r\n" + b.tag + b" OK\r\n"
+    )
+    assert [r.data[b"UID"] for r in a.untagged] == [1, 2]
+    assert [r.data[b"UID"] for r in b.untagged] == [3, 4]
+    assert [r.data[b"UID"] for r in s.unsolicited] == [9]
+
+
+def test_cancel_withdraws_only_unsent_commands() -> None:
+    s = greeted()
+    first = send(s, b"SELECT", b"INBOX")
+    queued = send(s, b"UID FETCH", Atom(b"1"), Atom(b"FLAGS"))
+    s.data_to_send()
+    assert not s.cancel(first)  # on the wire: it must complete normally
+    assert s.cancel(queued)
+    assert queued.done and isinstance(queued.error, IllegalStateError)
+    s.receive_data(first.tag + b" OK [READ-WRITE] done\r\n")
+    assert s.data_to_send() == b""  # the withdrawn command is never sent

@@ -24,6 +24,7 @@ from ..exceptions import (
     ConnectionClosedError,
     IllegalStateError,
     IMAPClientAbortError,
+    IMAPClientError,
     LimitExceededError,
     ProtocolError,
 )
@@ -89,9 +90,34 @@ _DEFAULT_CLAIMS: dict[bytes, frozenset[bytes]] = {
 # What an answer to a continuation request may hold: one line, printable ASCII (base64).
 _CONTINUATION_ANSWER = re.compile(rb"[\x20-\x7e]*\Z")
 
-# Commands after which nothing else may be sent until they complete: their continuation
-# requests and the bytes that follow belong to them alone.
-_EXCLUSIVE = frozenset({b"AUTHENTICATE", b"IDLE", b"STARTTLS", b"LOGOUT"})
+# Pipelining (RFC 9051 section 5.5). Commands are sent in the order queued; one that may
+# not go yet holds back everything after it.
+#
+# Barriers change the state other commands depend on (authentication, the selected
+# mailbox, TLS, IDLE): sent only when nothing is in flight, and nothing is sent while one is.
+_BARRIER = frozenset(
+    {
+        b"AUTHENTICATE",
+        b"IDLE",
+        b"STARTTLS",
+        b"LOGOUT",
+        b"LOGIN",
+        b"SELECT",
+        b"EXAMINE",
+        b"CLOSE",
+        b"UNSELECT",
+        b"ENABLE",
+        b"COMPRESS",
+    }
+)
+# Commands that use message sequence numbers may only be sent while every command in
+# flight is one during which the server may not send EXPUNGE (section 5.5).
+_USES_SEQUENCE_NUMBERS = frozenset(
+    {b"FETCH", b"STORE", b"SEARCH", b"COPY", b"MOVE", b"SORT", b"THREAD"}
+)
+_NO_EXPUNGE_DURING = frozenset(
+    {b"FETCH", b"STORE", b"SEARCH", b"UID FETCH", b"UID STORE", b"UID SEARCH"}
+)
 
 
 class ConnectionState(enum.Enum):
@@ -105,6 +131,9 @@ class ConnectionState(enum.Enum):
 
 
 ContinuationHandler = Callable[[bytes], bytes | None]
+#: Decides whether an untagged response claimed by name belongs to this command (e.g. a
+#: FETCH response whose UID is in the command's UID set).
+RoutePredicate = Callable[[Response], bool]
 
 
 @dataclass(eq=False)
@@ -121,9 +150,10 @@ class PendingCommand:
     # The encoded bytes still to send hold the arguments verbatim: keep them out of reprs.
     segments: deque[bytes] = field(repr=False)
     on_continuation: ContinuationHandler | None = field(default=None, repr=False)
+    route: RoutePredicate | None = field(default=None, repr=False)
     untagged: list[Response] = field(default_factory=list)
     result: StatusResponse | None = None
-    error: IMAPClientAbortError | None = None
+    error: IMAPClientError | None = None
     idling: bool = False
     done_requested: bool = False
     awaiting_continuation: bool = False
@@ -145,8 +175,10 @@ class PendingCommand:
             raise IllegalStateError(f"{self.name.decode()} has not completed yet")
         return self.result
 
-    def claims_response(self, name: bytes) -> bool:
-        return name in self.claims or self.claims is ALL_UNTAGGED
+    def claims_response(self, name: bytes, response: Response) -> bool:
+        if not (name in self.claims or self.claims is ALL_UNTAGGED):
+            return False
+        return self.route is None or self.route(response)
 
 
 class Session:
@@ -220,13 +252,16 @@ class Session:
         *,
         claims: Iterable[bytes] | None = None,
         on_continuation: ContinuationHandler | None = None,
+        route: RoutePredicate | None = None,
     ) -> PendingCommand:
         """Queue ``command``; its bytes come out of :meth:`data_to_send`.
 
         ``claims`` names the untagged responses that belong to it (a default per command
         name applies); ``on_continuation`` answers the server's ``+`` challenges
         (AUTHENTICATE): it receives the challenge text and returns the response line
-        (without CRLF), or None to cancel.
+        (without CRLF), or None to cancel. ``route`` narrows the claim to the responses
+        that belong to this command, which lets commands with the same kind of untagged
+        answer (FETCHes of disjoint UID sets) be in flight together.
         """
         if self.error is not None:
             raise self.error
@@ -241,9 +276,20 @@ class Session:
             claim_set = _DEFAULT_CLAIMS.get(command.name.upper(), frozenset())
         else:
             claim_set = claims if claims is ALL_UNTAGGED else frozenset(claims)
-        pending = PendingCommand(tag, command, claim_set, segments, on_continuation)
+        pending = PendingCommand(tag, command, claim_set, segments, on_continuation, route)
         self._outbox.append(pending)
         return pending
+
+    def cancel(self, pending: PendingCommand) -> bool:
+        """Withdraw a command that has not been sent at all; True if it was withdrawn.
+
+        A command already (partly) sent cannot be withdrawn: it completes normally and its
+        responses are consumed, so the connection stays in step with the server."""
+        if pending.tag in self._in_flight or pending.done or pending not in self._outbox:
+            return False
+        self._outbox.remove(pending)
+        pending.error = IllegalStateError("the command was cancelled before it was sent")
+        return True
 
     def idle_done(self, pending: PendingCommand) -> None:
         """End IDLE: queue ``DONE``. The IDLE command completes when its OK arrives."""
@@ -276,7 +322,7 @@ class Session:
                     self._outbox.popleft()
                     continue
                 break
-            if self._blocked_by_exclusive(cmd):
+            if not self._may_send(cmd):
                 break
             if cmd.tag not in self._in_flight:
                 self._in_flight[cmd.tag] = cmd
@@ -288,14 +334,27 @@ class Session:
             self._outbox.popleft()
         return bytes(out)
 
-    def _blocked_by_exclusive(self, cmd: PendingCommand) -> bool:
-        # An exclusive command waits until nothing else is in flight, and blocks every
-        # command after it until it completes.
+    def _may_send(self, cmd: PendingCommand) -> bool:
+        """May ``cmd`` be sent while the commands now in flight are unanswered?"""
         if cmd.tag in self._in_flight:
-            return False
-        if any(c.name in _EXCLUSIVE for c in self._in_flight.values()):
+            return True  # already started: the rest of it (after a "+")
+        in_flight = self._in_flight.values()
+        if not in_flight:
             return True
-        return cmd.name in _EXCLUSIVE and bool(self._in_flight)
+        if cmd.name in _BARRIER or any(c.name in _BARRIER for c in in_flight):
+            return False
+        if cmd.name in _USES_SEQUENCE_NUMBERS and any(
+            c.name not in _NO_EXPUNGE_DURING for c in in_flight
+        ):
+            return False
+        # Untagged answers of the same kind could not be told apart, unless both commands
+        # can route each response to itself.
+        for other in in_flight:
+            shared = cmd.claims is ALL_UNTAGGED or other.claims is ALL_UNTAGGED
+            if shared or cmd.claims & other.claims:
+                if cmd.route is None or other.route is None:
+                    return False
+        return True
 
     # -- input ------------------------------------------------------------------------
 
@@ -461,7 +520,7 @@ class Session:
             elif name == b"ENABLED":
                 self.enabled.update(response.data)
         for cmd in self._in_flight.values():
-            if cmd.claims_response(name):
+            if cmd.claims_response(name, response):
                 if cmd.idling:
                     self._check_backlog(len(cmd.untagged))
                 cmd.untagged.append(response)
