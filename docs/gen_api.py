@@ -36,13 +36,14 @@ def _doc(obj: Any) -> str:
 
 def public_methods(cls: type) -> list[tuple[str, Any]]:
     """The public methods and properties of ``cls`` (not inherited from object)."""
-    out = []
-    for name, member in vars(cls).items():
-        if name.startswith("_") and name not in ("__enter__", "__exit__"):
-            continue
-        if inspect.isfunction(member) or isinstance(member, property):
-            out.append((name, member))
-    return sorted(out)
+    found: dict[str, Any] = {}
+    for klass in reversed(cls.__mro__[:-1]):  # base classes first; subclasses override
+        for name, member in vars(klass).items():
+            if name.startswith("_") and name not in ("__enter__", "__exit__"):
+                continue
+            if inspect.isfunction(member) or isinstance(member, property):
+                found[name] = member
+    return sorted(found.items())
 
 
 def render() -> str:

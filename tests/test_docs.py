@@ -16,7 +16,8 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_every_public_method_has_a_docstring() -> None:
     missing = [
         name
-        for name, member in vars(IMAPClient).items()
+        for klass in IMAPClient.__mro__[:-1]
+        for name, member in vars(klass).items()
         if not name.startswith("_")
         and (inspect.isfunction(member) or isinstance(member, property))
         and not (member.__doc__ or "").strip()

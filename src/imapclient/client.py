@@ -11,31 +11,26 @@ from __future__ import annotations
 
 import functools
 import inspect
-import logging
 import ssl as ssl_lib
-import sys
 from collections.abc import Callable, Sequence
 from types import TracebackType
-from typing import IO, Any, Concatenate, ParamSpec, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from .commands import auth, base, folders, idle, messages, server
 from .commands.base import Op, Request
 from .exceptions import (
     IllegalStateError,
     IMAPClientAbortError,
-    IMAPClientError,
-    IMAPClientReadOnlyError,
     TLSRequiredError,
 )
+from .frontend import FrontEnd, logger
 from .protocol.limits import DEFAULT_LIMITS, Limits
-from .protocol.session import ConnectionState, PendingCommand, Session
+from .protocol.session import ConnectionState, PendingCommand
 from .protocol.tolerances import DEFAULT_TOLERANCES, Tolerance
 from .transport import ProcessTransport, SocketTimeout, SocketTransport
 
 __all__ = ["IMAPClient"]
 
-logger = logging.getLogger("imapclient")
-wire_logger = logging.getLogger("imapclient.wire")
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -62,7 +57,7 @@ def _blocking(
     return method
 
 
-class IMAPClient:
+class IMAPClient(FrontEnd):
     """A connection to an IMAP server.
 
     ``IMAPClient(host, port=None, use_uid=True, ssl=True, stream=False,
@@ -83,10 +78,6 @@ class IMAPClient:
     datetimes rather than aware ones), ``debug`` and ``log_file`` (see :attr:`debug`).
     """
 
-    Error = IMAPClientError
-    AbortError = IMAPClientAbortError
-    ReadOnlyError = IMAPClientReadOnlyError
-
     def __init__(
         self,
         host: str,
@@ -101,33 +92,19 @@ class IMAPClient:
         tolerances: Tolerance = DEFAULT_TOLERANCES,
         **kwargs: Any,
     ) -> None:
-        keyfile = kwargs.pop("keyfile", None)
-        certfile = kwargs.pop("certfile", None)
-        if kwargs:
-            names = ", ".join(sorted(kwargs))
-            raise TypeError(f"IMAPClient() got unexpected keyword arguments: {names}")
-        if stream and (port is not None or ssl_context is not None):
-            raise ValueError("stream=True takes a command as host, without port or TLS")
-        if keyfile is not None and certfile is None:
-            raise ValueError("keyfile needs certfile")
-        self.host = host
-        self.port = port if port is not None else (993 if ssl else 143)
-        self.ssl = ssl and not stream
-        self.stream = stream
-        if certfile is not None:
-            ssl_context = ssl_context or ssl_lib.create_default_context()
-            ssl_context.load_cert_chain(certfile, keyfile)
-        self.ssl_context = ssl_context
-        self.use_uid = use_uid
-        self.folder_encode = True
-        self.normalise_times = True
-        self._debug = 0
-        self._log_file: IO[str] | None = None
-        self._log_handler: logging.Handler | None = None
-        self._timeout = _as_socket_timeout(timeout)
-        self._session = Session(limits=limits, tolerances=tolerances)
+        super().__init__(
+            host,
+            port,
+            use_uid,
+            ssl,
+            stream,
+            ssl_context,
+            timeout,
+            limits=limits,
+            tolerances=tolerances,
+            **kwargs,
+        )
         self._transport: SocketTransport | ProcessTransport | None = None
-        self._idle: PendingCommand | None = None  # the IDLE command while idling
         self._connect()
 
     # -- connection -------------------------------------------------------------------
@@ -137,9 +114,7 @@ class IMAPClient:
             logger.info("starting IMAP server process %r", self.host)
             self._transport = ProcessTransport(self.host, self._timeout.read)
         else:
-            context = None
-            if self.ssl:
-                context = self.ssl_context or ssl_lib.create_default_context()
+            context = self._tls_context() if self.ssl else None
             logger.info("connecting to %s:%d (TLS: %s)", self.host, self.port, self.ssl)
             self._transport = SocketTransport.connect(self.host, self.port, self._timeout, context)
         try:
@@ -155,12 +130,6 @@ class IMAPClient:
             raise IMAPClientAbortError(
                 "server refused the connection: " + greeting.text.decode("utf-8", "replace")
             )
-
-    @property
-    def welcome(self) -> bytes:
-        """The server's greeting text."""
-        greeting = self._session.greeting
-        return greeting.text if greeting is not None else b""
 
     def starttls(self, ssl_context: ssl_lib.SSLContext | None = None) -> bytes:
         """Switch the connection to TLS (RFC 9051 section 6.2.1); returns the OK text.
@@ -184,8 +153,7 @@ class IMAPClient:
             )
         try:
             text = self._run(auth.starttls(self))
-            context = ssl_context or self.ssl_context or ssl_lib.create_default_context()
-            transport.start_tls(context, self.host)
+            transport.start_tls(self._tls_context(ssl_context), self.host)
         except BaseException:
             self.shutdown()
             raise
@@ -234,51 +202,6 @@ class IMAPClient:
             logger.debug("logout on context exit failed", exc_info=True)
         finally:
             self.shutdown()
-
-    # -- logging ----------------------------------------------------------------------
-
-    @property
-    def debug(self) -> int:
-        """Debug output, 0 (off) to 5, mapped onto the ``imapclient`` loggers: 1-2 log
-        connection events (INFO), 3-4 also every command sent (DEBUG; LOGIN and
-        AUTHENTICATE arguments redacted), 5 also the raw bytes received
-        (``imapclient.wire``). True means 4. Output goes to :attr:`log_file`
-        (default stderr). Applications that configure ``logging`` themselves can
-        ignore this and set levels on those loggers directly."""
-        return self._debug
-
-    @debug.setter
-    def debug(self, level: int | bool) -> None:
-        if level is True:
-            level = 4
-        level = int(level)
-        if not 0 <= level <= 5:
-            raise ValueError("debug must be between 0 and 5")
-        self._debug = level
-        self._configure_logging()
-
-    @property
-    def log_file(self) -> IO[str] | None:
-        """Where debug output goes (a text file object); None means stderr."""
-        return self._log_file
-
-    @log_file.setter
-    def log_file(self, stream: IO[str] | None) -> None:
-        self._log_file = stream
-        self._configure_logging()
-
-    def _configure_logging(self) -> None:
-        if self._log_handler is not None:
-            logger.removeHandler(self._log_handler)
-            self._log_handler = None
-        if self._debug == 0:
-            return
-        handler = logging.StreamHandler(self._log_file or sys.stderr)
-        handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(message)s"))
-        self._log_handler = handler
-        logger.addHandler(handler)
-        logger.setLevel(logging.INFO if self._debug <= 2 else logging.DEBUG)
-        wire_logger.setLevel(logging.DEBUG if self._debug >= 5 else logging.WARNING)
 
     # -- the driver -------------------------------------------------------------------
 
@@ -334,18 +257,14 @@ class IMAPClient:
     def _flush(self) -> None:
         data = self._session.data_to_send()
         if data:
-            if logger.isEnabledFor(logging.DEBUG):
-                for line in self._session.sent_log:
-                    logger.debug("> %s", line.decode("ascii", "replace"))
-            self._session.sent_log.clear()
+            self._log_sent()
             assert self._transport is not None
             self._transport.write(data)
 
     def _receive(self) -> None:
         assert self._transport is not None
         data = self._transport.read()
-        if wire_logger.isEnabledFor(logging.DEBUG):
-            wire_logger.debug("< %r", data)
+        self._log_received(data)
         self._session.receive_data(data)
 
     # -- the API: operations of the command layer ---------------------------------------
@@ -482,11 +401,3 @@ class IMAPClient:
             return self._run(auth.logout(self))
         finally:
             self.shutdown()
-
-
-def _as_socket_timeout(timeout: float | SocketTimeout | None) -> SocketTimeout:
-    if isinstance(timeout, SocketTimeout):
-        return timeout
-    if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float))):
-        raise TypeError(f"timeout must be a number or SocketTimeout, not {timeout!r}")
-    return SocketTimeout(timeout, timeout)
