@@ -344,7 +344,10 @@ last_valid_uid = @mail_uid
 valid_chroot_dirs = @mail_root
 
 mail_location = maildir:~/Maildir:LAYOUT=fs
-mail_max_userip_connections = 100
+# Room for the asyncio tests' 200 concurrent sessions (Dovecot's defaults cap at 100).
+mail_max_userip_connections = 1000
+default_process_limit = 1000
+default_client_limit = 4000
 mail_plugins = $mail_plugins acl quota zlib
 protocol imap {
   mail_plugins = $mail_plugins imap_acl imap_quota imap_zlib

@@ -5,6 +5,7 @@ in :mod:`imapclient.protocol` (sans-IO), every operation once in
 :mod:`imapclient.commands`.
 """
 
+from .aio import AsyncIMAPClient
 from .client import IMAPClient
 from .exceptions import (
     CapabilityError,
@@ -62,6 +63,7 @@ __all__ = [
     "SENT",
     "TRASH",
     "Address",
+    "AsyncIMAPClient",
     "BodyData",
     "CapabilityError",
     "CommandError",

@@ -232,7 +232,9 @@ class IMAPClient(FrontEnd):
         self._check_open()
         session = self._session
         pendings = [
-            session.send(r.command, claims=r.claims, on_continuation=r.on_continuation)
+            session.send(
+                r.command, claims=r.claims, on_continuation=r.on_continuation, route=r.route
+            )
             for r in requests
         ]
         self._pump_until(lambda: all(p.done for p in pendings))
@@ -310,6 +312,7 @@ class IMAPClient(FrontEnd):
     sort = _blocking(messages.sort)
     thread = _blocking(messages.thread)
     fetch = _blocking(messages.fetch)
+    fetch_many = _blocking(messages.fetch_many)
     get_flags = _blocking(messages.get_flags)
     add_flags = _blocking(messages.add_flags)
     remove_flags = _blocking(messages.remove_flags)

@@ -23,7 +23,13 @@ from ..exceptions import (
 )
 from ..protocol.encoder import Atom, Command
 from ..protocol.responses import Response, ResponseCode, StatusResponse, UntaggedResponse
-from ..protocol.session import ConnectionState, ContinuationHandler, PendingCommand, Session
+from ..protocol.session import (
+    ConnectionState,
+    ContinuationHandler,
+    PendingCommand,
+    RoutePredicate,
+    Session,
+)
 
 __all__ = [
     "Context",
@@ -36,6 +42,7 @@ __all__ = [
     "encode_folder",
     "join_message_ids",
     "keep_unsolicited",
+    "message_route",
     "require_capability",
     "require_selected",
     "require_writable",
@@ -53,6 +60,7 @@ class Request:
     command: Command
     claims: Iterable[bytes] | None = None
     on_continuation: ContinuationHandler | None = None
+    route: RoutePredicate | None = None
 
 
 #: An operation: yields requests, receives their completed commands, returns a value.
@@ -182,6 +190,30 @@ def join_message_ids(messages: Any) -> Atom | None:
     if not parts:
         return None
     return Atom(b",".join(parts))
+
+
+def message_route(ctx: Context, message_set: Atom) -> RoutePredicate:
+    """A route for FETCH responses to a command on ``message_set``: only those about its
+    messages (by UID with ``use_uid``, else by sequence number) belong to it, so several
+    such commands can be in flight at once."""
+    ranges = []
+    for part in message_set.value.split(b","):
+        low, _, high = part.partition(b":")
+        a = _MAX_ID if low == b"*" else int(low)
+        b = a if not high else (_MAX_ID if high == b"*" else int(high))
+        ranges.append((min(a, b), max(a, b)))
+    by_uid = ctx.use_uid
+
+    def route(response: Response) -> bool:
+        if not isinstance(response, UntaggedResponse) or response.name != b"FETCH":
+            return True
+        msgid = response.data.get(b"UID") if by_uid else response.number
+        return isinstance(msgid, int) and any(a <= msgid <= b for a, b in ranges)
+
+    return route
+
+
+_MAX_ID = 2**63 - 1  # "*": up to the largest message
 
 
 def untagged_as_tuple(response: Response) -> tuple[Any, ...]:

@@ -25,6 +25,7 @@ from .base import (
     encode_folder,
     join_message_ids,
     keep_unsolicited,
+    message_route,
     require_capability,
     require_selected,
     require_writable,
@@ -158,15 +159,42 @@ def fetch(
     extension modifiers such as ``['CHANGEDSINCE 123']`` (RFC 7162).
     """
     require_selected(ctx)
+    request = _fetch_request(ctx, messages, data, modifiers)
+    if request is None:
+        return {}
+    pending = yield request
+    check(pending)
+    return _fetch_results(ctx, pending.untagged)
+
+
+def _fetch_request(ctx: Context, messages: Messages, data: Any, modifiers: Any) -> Request | None:
     message_set = join_message_ids(messages)
     if message_set is None:
-        return {}
+        return None
     args: list[Any] = [message_set, _fetch_items(data)]
     if modifiers:
         args.append(_modifiers(modifiers))
-    pending = yield Request(Command(_uid(ctx, b"FETCH"), args), claims=(b"FETCH",))
-    check(pending)
-    return _fetch_results(ctx, pending.untagged)
+    command = Command(_uid(ctx, b"FETCH"), args)
+    return Request(command, claims=(b"FETCH",), route=message_route(ctx, message_set))
+
+
+def fetch_many(
+    ctx: Context, message_sets: Sequence[Messages], data: Any, modifiers: Any = None
+) -> Op[dict[int, ResponseDict]]:
+    """:meth:`fetch` for several message sets at once, with all their FETCH commands in
+    flight together (pipelined); returns the merged ``{msgid: {...}}``. Useful to fetch a
+    large mailbox in chunks: ``fetch_many([uids[i:i + 500] for i in range(0, len(uids),
+    500)], ['FLAGS', 'RFC822.SIZE'])``."""
+    require_selected(ctx)
+    requests = [r for r in (_fetch_request(ctx, m, data, modifiers) for m in message_sets) if r]
+    if not requests:
+        return {}
+    pendings = yield requests
+    out: dict[int, ResponseDict] = ResponseDict()
+    for pending in pendings:
+        check(pending)
+        out.update(_fetch_results(ctx, pending.untagged))
+    return out
 
 
 def _fetch_results(ctx: Context, responses: Iterable[Any]) -> dict[int, ResponseDict]:

@@ -389,6 +389,12 @@ class Session:
             self._fail_all(error)
             raise error from exc
 
+    def abort(self, error: IMAPClientAbortError) -> None:
+        """The front end lost the connection (transport error, read timeout): fail every
+        pending command with ``error`` and refuse further use."""
+        if self.error is None:
+            self._fail_all(error)
+
     def tls_established(self) -> None:
         """The front end finished the TLS handshake after STARTTLS."""
         if not self._tls_pending:
