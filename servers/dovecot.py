@@ -344,6 +344,11 @@ last_valid_uid = @mail_uid
 valid_chroot_dirs = @mail_root
 
 mail_location = maildir:~/Maildir:LAYOUT=fs
+# IDLE notices changes through inotify, falling back to polling at this interval when
+# inotify instances run out (fs.inotify.max_user_instances, 128 by default, is shared by
+# every imap process of the mail user): keep the fallback quick for tests.
+mailbox_idle_check_interval = 1 secs
+
 # Room for the asyncio tests' 200 concurrent sessions (Dovecot's defaults cap at 100).
 mail_max_userip_connections = 1000
 default_process_limit = 1000
@@ -387,6 +392,10 @@ namespace inbox {
 }
 
 service imap-login {
+  # High-performance mode: a few long-lived login processes instead of one per
+  # connection, so hundreds of test connections log in quickly on two cores.
+  service_count = 0
+  process_min_avail = 2
   inet_listener imap {
     address = 127.0.0.1
     port = @port

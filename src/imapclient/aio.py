@@ -566,9 +566,9 @@ class AsyncIMAPClient(FrontEnd):
                 async for event in events:
                     ...
 
-        IDLE starts with the first iteration, is ended and restarted every
-        ``renew_interval`` seconds, and ends when the ``async with`` block is left (or
-        when any other command is issued on this client)."""
+        IDLE starts on entering the ``async with`` block (or at the first iteration), is
+        ended and restarted every ``renew_interval`` seconds, and ends when the block is
+        left (or when any other command is issued on this client)."""
         events = IdleEvents(self, renew_interval)
         return events
 
@@ -591,6 +591,8 @@ class IdleEvents:
         self._closed = False
 
     async def __aenter__(self) -> IdleEvents:
+        """Start IDLE now (rather than at the first iteration)."""
+        await self.start()
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
@@ -599,16 +601,23 @@ class IdleEvents:
     def __aiter__(self) -> AsyncIterator[tuple[Any, ...]]:
         return self
 
+    async def start(self) -> None:
+        """Start IDLE if it is not running; returns once the server has accepted it."""
+        client = self._client
+        if self._closed:
+            raise IllegalStateError("these IDLE events have been closed")
+        if client._idle is None:
+            await client.idle()
+            client._idle_events = self
+            self._renew_at = asyncio.get_running_loop().time() + self._renew_interval
+
     async def __anext__(self) -> tuple[Any, ...]:
         client = self._client
         loop = asyncio.get_running_loop()
         while not self._buffer:
             if self._closed:
                 raise StopAsyncIteration
-            if client._idle is None:
-                await client.idle()
-                client._idle_events = self
-                self._renew_at = loop.time() + self._renew_interval
+            await self.start()
             remaining = self._renew_at - loop.time()
             if remaining <= 0:  # renew: end IDLE (keeping what it reported) and restart
                 client._idle_events = None
