@@ -26,11 +26,12 @@ def connect(server: FakeServer, *, timeout: float = TIMEOUT, **options: Any) -> 
 
 
 def selected(caps: bytes = b"IMAP4rev1") -> Script:
-    """Greeting, LOGIN and SELECT INBOX: the prologue of most hostile scripts."""
+    """Greeting, LOGIN and SELECT INBOX: the prologue of most hostile scripts. ``caps``
+    are announced in the greeting and again with the LOGIN OK."""
     return (
         Script()
         .greeting(caps=caps)
-        .login_ok()
+        .login_ok(b"[CAPABILITY " + caps + b"] LOGIN completed")
         .expect(b"SELECT INBOX")
         .send(b"* 3 EXISTS\r\n* 0 RECENT\r\n* FLAGS (\\Seen)\r\n")
         .reply(b"OK [READ-WRITE] SELECT completed")

@@ -21,7 +21,7 @@ from fakeserver import FakeServer, Script, client_ssl_context, fake_ca
 from safety_support import TIMEOUT, assert_dead, connect
 
 from imapclient import IMAPClient
-from imapclient.exceptions import IMAPClientAbortError, IllegalStateError, TLSRequiredError
+from imapclient.exceptions import IllegalStateError, IMAPClientAbortError, TLSRequiredError
 from imapclient.protocol.encoder import Command
 from imapclient.protocol.session import Session
 
@@ -66,9 +66,7 @@ def test_bytes_after_the_starttls_ok_are_discarded_and_capabilities_come_from_tl
         assert responses == []
         assert client.drain_unsolicited() == []
         client.logout()
-    assert server.received == (
-        b"A1 STARTTLS\r\nA2 CAPABILITY\r\nA3 NOOP\r\nA4 LOGOUT\r\n"
-    )
+    assert server.received == (b"A1 STARTTLS\r\nA2 CAPABILITY\r\nA3 NOOP\r\nA4 LOGOUT\r\n")
 
 
 def test_session_ignores_everything_after_the_starttls_ok_until_tls_is_established() -> None:
@@ -162,17 +160,15 @@ _REFUSALS = {
         b"A1 CAPABILITY\r\n",
     ),
     "answered-NO": (
-        lambda: Script()
-        .greeting(caps=b"IMAP4rev1 STARTTLS")
-        .expect(b"STARTTLS")
-        .reply(b"NO not now"),
+        lambda: (
+            Script().greeting(caps=b"IMAP4rev1 STARTTLS").expect(b"STARTTLS").reply(b"NO not now")
+        ),
         b"A1 STARTTLS\r\n",
     ),
     "answered-BAD": (
-        lambda: Script()
-        .greeting(caps=b"IMAP4rev1 STARTTLS")
-        .expect(b"STARTTLS")
-        .reply(b"BAD what?"),
+        lambda: (
+            Script().greeting(caps=b"IMAP4rev1 STARTTLS").expect(b"STARTTLS").reply(b"BAD what?")
+        ),
         b"A1 STARTTLS\r\n",
     ),
 }
