@@ -30,7 +30,7 @@ REPEAT = 5
 
 def fetch_meta(n: int) -> bytes:
     return b"".join(
-        b'* %d FETCH (UID %d FLAGS (\\Seen $Forwarded) RFC822.SIZE %d '
+        b"* %d FETCH (UID %d FLAGS (\\Seen $Forwarded) RFC822.SIZE %d "
         b'INTERNALDATE "17-Jul-1996 02:44:25 -0700")\r\n' % (i, i + 1000, 1000 + i)
         for i in range(1, n + 1)
     )

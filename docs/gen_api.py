@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import imapclient
-from imapclient import client, exceptions, response_types, sasl, transport
+from imapclient import aio, client, exceptions, response_types, sasl, transport
 
 OUT = Path(__file__).with_name("api.md")
 
@@ -57,6 +57,23 @@ def render() -> str:
         else:
             sig = _signature(member).replace("(self, ", "(").replace("(self)", "()")
             parts.append(f"### `{name}{sig}`\n\n{_doc(member)}\n")
+
+    parts.append("## `imapclient.AsyncIMAPClient`\n")
+    parts.append(_doc(aio.AsyncIMAPClient) + "\n")
+    parts.append(
+        "Every method of `IMAPClient` above is a coroutine of the same name, arguments and "
+        "result here (a test checks the signatures match). In addition:\n"
+    )
+    blocking = {name for name, _ in public_methods(client.IMAPClient)}
+    for name, member in public_methods(aio.AsyncIMAPClient):
+        if name in blocking:
+            continue
+        sig = _signature(member).replace("(self, ", "(").replace("(self)", "()")
+        parts.append(f"### `{name}{sig}`\n\n{_doc(member)}\n")
+    parts.append(f"### `IdleEvents`\n\n{_doc(aio.IdleEvents)}\n")
+    for name, member in public_methods(aio.IdleEvents):
+        sig = _signature(member).replace("(self, ", "(").replace("(self)", "()")
+        parts.append(f"#### `IdleEvents.{name}{sig}`\n\n{_doc(member)}\n")
 
     parts.append("## Constants\n")
     for name in ("DELETED", "SEEN", "ANSWERED", "FLAGGED", "DRAFT", "RECENT"):

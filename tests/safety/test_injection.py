@@ -309,9 +309,17 @@ def test_flag_that_is_not_an_atom_is_refused_before_sending(flag: str) -> None:
     assert b"APPEND" not in server.received
 
 
-def test_gmail_label_that_is_not_an_atom_is_refused_before_sending() -> None:
+def test_gmail_label_that_is_not_an_atom_is_sent_as_a_string() -> None:
+    # User labels may hold anything: one that is not a valid system flag is sent as a
+    # string (modified UTF-7, quoted), never spliced into the command as an atom.
+    evil = "label\r\nZ1 CREATE Injected"
     script = (
         selected(caps=b"IMAP4rev1 X-GM-EXT-1 LITERAL+")
+        .expect(b'UID STORE 1 +X-GM-LABELS.SILENT ("\\\\x)")')
+        .reply(b"OK stored")
+        # Labels travel in modified UTF-7, as Gmail expects: CR LF become "&AA0ACg-".
+        .expect(b'UID STORE 1 +X-GM-LABELS.SILENT ("label&AA0ACg-Z1 CREATE Injected")')
+        .reply(b"OK stored")
         .expect(b"NOOP")
         .reply(b"OK in step")
         .logout()
@@ -319,11 +327,11 @@ def test_gmail_label_that_is_not_an_atom_is_refused_before_sending() -> None:
     with FakeServer(script) as server:
         client = connect(server)
         login_and_select(client)
-        with pytest.raises(ValueError):
-            client.add_gmail_labels([1], ["\\x)", "label\r\nZ1 CREATE Injected"])
+        assert client.add_gmail_labels([1], ["\\x)"], silent=True) is None
+        assert client.add_gmail_labels([1], [evil], silent=True) is None
         assert client.noop()[0] == b"in step"
         client.logout()
-    assert b"STORE" not in server.received
+    assert b"\r\nZ1 CREATE" not in server.received
 
 
 def test_dovecot_flag_with_atom_specials_cannot_inject_a_command(imap_account: Any) -> None:

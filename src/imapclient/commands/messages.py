@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
@@ -9,7 +10,7 @@ from typing import Any
 from .. import imap_utf7
 from ..datetime_util import datetime_to_INTERNALDATE, datetime_to_native
 from ..exceptions import CapabilityError
-from ..protocol.encoder import ArgList, Atom, Command, Literal, Quoted
+from ..protocol.encoder import ArgList, Atom, Command, Flag, Literal, Quoted
 from ..protocol.responses import StatusResponse, UntaggedResponse
 from ..protocol.session import PendingCommand
 from ..response_types import Envelope, ResponseDict, SearchIds
@@ -134,11 +135,20 @@ def _fetch_items(data: Any) -> ArgList:
         data = [data]
     items = []
     for item in data:
-        raw = item.encode("ascii") if isinstance(item, str) else item
+        raw = item.encode("ascii", "replace") if isinstance(item, str) else item
+        if not _FETCH_ITEM.match(raw):
+            raise ValueError(f"not a FETCH data item: {raw!r}")
         items.append(Atom(raw.upper() if b"[" not in raw else raw))
     if not items:
         raise ValueError("no FETCH data items given")
     return ArgList(items)
+
+
+# fetch-att (RFC 9051): a name, optionally [section] and <partial>; sections hold only
+# section text (part numbers, HEADER.FIELDS (names), MIME, TEXT).
+_FETCH_ITEM = re.compile(
+    rb"[A-Za-z0-9][A-Za-z0-9.\-]*(?:\[[A-Za-z0-9.\- ()]*\](?:<\d{1,20}(?:\.\d{1,20})?>)?)?\Z"
+)
 
 
 def _modifiers(modifiers: Any) -> ArgList:
@@ -236,7 +246,11 @@ def _normalise_times(entry: ResponseDict) -> None:
 def _flag_atoms(flags: FlagsArg) -> list[Any]:
     if isinstance(flags, (str, bytes)):
         flags = [flags]
-    return [Atom(f.encode("ascii") if isinstance(f, str) else f) for f in flags]
+    out = []
+    for flag in flags:
+        raw = flag.encode("ascii", "replace") if isinstance(flag, str) else flag
+        out.append(Flag(raw))  # ValueError, before sending, for anything not a flag
+    return out
 
 
 def _store(
@@ -297,9 +311,18 @@ def _labels(labels: FlagsArg) -> list[Any]:
     out: list[Any] = []
     for label in labels:
         raw = imap_utf7.encode(label)
-        # System labels (\Inbox, \Important) are atoms; user labels are strings.
-        out.append(Atom(raw) if raw.startswith(b"\\") and b" " not in raw else Quoted(raw))
+        # System labels (\Inbox, \Important) are flags; any other label is a string.
+        is_flag = raw.startswith(b"\\") and _is_flag(raw)
+        out.append(Flag(raw) if is_flag else Quoted(raw))
     return out
+
+
+def _is_flag(raw: bytes) -> bool:
+    try:
+        Flag(raw)
+    except ValueError:
+        return False
+    return True
 
 
 def _decode_labels(result: dict[int, Any] | None) -> dict[int, Any] | None:

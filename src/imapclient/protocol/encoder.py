@@ -23,6 +23,7 @@ from typing import Union
 __all__ = [
     "Atom",
     "Command",
+    "Flag",
     "Literal",
     "LiteralMode",
     "Quoted",
@@ -35,8 +36,12 @@ _ASTRING_ATOM = re.compile(rb"[^\x00-\x20\x7f-\xff(){%*\"\\]+\Z")
 # Bytes that may appear in a quoted string (TEXT-CHAR: 7-bit, no CR/LF/NUL).
 _QUOTABLE = re.compile(rb"[\x01-\x09\x0b\x0c\x0e-\x7f]*\Z")
 _QUOTE_ESCAPE = re.compile(rb'(["\\])')
-# Raw tokens (command words, flags, sequence sets, criteria keys): printable ASCII only.
-_RAW_TOKEN = re.compile(rb"[\x21-\x7e]+(?: [\x21-\x7e]+)*\Z")
+# Raw tokens (command words, flags, sequence sets, criteria keys, fetch items): printable
+# ASCII without '"' or '{', which could open a quoted string or announce a literal
+# (with LITERAL+ the server would read what follows as literal data).
+_RAW_TOKEN = re.compile(rb"[\x21\x23-\x7a\x7c-\x7e]+(?: [\x21\x23-\x7a\x7c-\x7e]+)*\Z")
+# flag = "\" atom / keyword (RFC 9051): what a flag or keyword argument may be.
+_FLAG = re.compile(rb"\\?[^\x00-\x20\x7f-\xff(){%*\"\\\]]+\Z")
 
 #: The largest number IMAP can carry (RFC 9051 number64).
 NUMBER64_MAX = 2**63 - 1
@@ -64,8 +69,32 @@ class Atom:
     value: bytes
 
     def __post_init__(self) -> None:
-        if not _RAW_TOKEN.match(self.value):
+        if not _RAW_TOKEN.match(self.value) or not _balanced(self.value):
             raise ValueError(f"not a valid IMAP token: {self.value!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class Flag:
+    """A flag or keyword (``\\Seen``, ``$Forwarded``), checked against the grammar: a
+    value that is not a flag is a ValueError, never sent."""
+
+    value: bytes
+
+    def __post_init__(self) -> None:
+        if not _FLAG.match(self.value):
+            raise ValueError(f"not a valid IMAP flag or keyword: {self.value!r}")
+
+
+def _balanced(token: bytes) -> bool:
+    depth = 0
+    for char in token.translate(None, _NOT_PARENS):  # only the parentheses remain
+        depth += 1 if char == 0x28 else -1
+        if depth < 0:
+            return False
+    return depth == 0
+
+
+_NOT_PARENS = bytes(b for b in range(256) if b not in b"()")
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +113,7 @@ class Literal:
     binary: bool = False
 
 
-Arg = Union[bytes, str, int, Atom, Quoted, Literal, "ArgList", None]
+Arg = Union[bytes, str, int, Atom, Flag, Quoted, Literal, "ArgList", None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,7 +164,7 @@ def redacted(tag: bytes, command: Command) -> bytes:
 
 
 def _encode_arg(arg: Arg, line: bytearray, segments: list[bytes], mode: LiteralMode) -> None:
-    if isinstance(arg, Atom):
+    if isinstance(arg, (Atom, Flag)):
         line += arg.value
     elif isinstance(arg, (bytes, str)):
         _encode_string(_to_bytes(arg), line, segments, mode, allow_atom=True)
@@ -196,11 +225,19 @@ def _encode_literal(
 
 
 def _to_bytes(value: bytes | str) -> bytes:
-    return value.encode("utf-8") if isinstance(value, str) else value
+    if isinstance(value, bytes):
+        return value
+    try:
+        return value.encode("utf-8")
+    except UnicodeEncodeError:
+        # Never quote the value: it may be a password.
+        raise ValueError("a string argument cannot be encoded as UTF-8") from None
 
 
 def _describe(arg: Arg) -> bytes:
     # Render as the encoder would, but show literals by size only.
+    if isinstance(arg, (Atom, Flag)):
+        return arg.value
     if isinstance(arg, Literal):
         return b"{%d bytes}" % len(arg.value)
     if isinstance(arg, ArgList):
