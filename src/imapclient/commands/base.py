@@ -9,6 +9,7 @@ generators; neither builds a command or shapes a result itself.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Generator, Iterable
 from dataclasses import dataclass
@@ -180,16 +181,37 @@ def join_message_ids(messages: Any) -> Atom | None:
         if not _MESSAGE_SET.match(raw):
             raise ValueError(f"invalid message set {messages!r}")
         return Atom(raw.replace(b"-", b":"))
-    parts = []
+    numbers: list[int] = []
+    parts: list[bytes] = []
     for m in messages:
         if isinstance(m, bool) or not isinstance(m, (int, str, bytes)):
             raise ValueError(f"invalid message id {m!r}")
-        atom = join_message_ids(m)
-        assert atom is not None
-        parts.append(atom.value)
+        if isinstance(m, int):
+            if m < 0:
+                raise ValueError(f"invalid message id {m}")
+            numbers.append(m)
+        else:
+            atom = join_message_ids(m)
+            assert atom is not None
+            parts.append(atom.value)
+    # A message set is a set: runs of consecutive ids travel as ranges ("1:1000").
+    parts[:0] = [
+        str(a).encode() if a == b else b"%d:%d" % (a, b) for a, b in _runs(sorted(set(numbers)))
+    ]
     if not parts:
         return None
     return Atom(b",".join(parts))
+
+
+def _runs(numbers: list[int]) -> list[tuple[int, int]]:
+    """Sorted numbers as (first, last) runs of consecutive values."""
+    runs: list[tuple[int, int]] = []
+    for n in numbers:
+        if runs and runs[-1][1] + 1 == n:
+            runs[-1] = (runs[-1][0], n)
+        else:
+            runs.append((n, n))
+    return runs
 
 
 def message_route(ctx: Context, message_set: Atom) -> RoutePredicate:
@@ -202,13 +224,25 @@ def message_route(ctx: Context, message_set: Atom) -> RoutePredicate:
         a = _MAX_ID if low == b"*" else int(low)
         b = a if not high else (_MAX_ID if high == b"*" else int(high))
         ranges.append((min(a, b), max(a, b)))
+    # Merged and sorted, so membership is a binary search (responses come by the 100,000).
+    starts: list[int] = []
+    ends: list[int] = []
+    for a, b in sorted(ranges):
+        if ends and a <= ends[-1] + 1:
+            ends[-1] = max(ends[-1], b)
+        else:
+            starts.append(a)
+            ends.append(b)
     by_uid = ctx.use_uid
 
     def route(response: Response) -> bool:
         if not isinstance(response, UntaggedResponse) or response.name != b"FETCH":
             return True
         msgid = response.data.get(b"UID") if by_uid else response.number
-        return isinstance(msgid, int) and any(a <= msgid <= b for a, b in ranges)
+        if not isinstance(msgid, int):
+            return False
+        i = bisect.bisect_right(starts, msgid) - 1
+        return i >= 0 and msgid <= ends[i]
 
     return route
 
