@@ -1,4 +1,7 @@
-"""The whole blocking IMAPClient API against the private Dovecot (see servers/dovecot.py).
+"""The whole client API against the private Dovecot (see servers/dovecot.py), through
+both front ends: every test that makes a client gets it from the ``make_client`` fixture
+(tests/conftest.py), so it runs once with the blocking IMAPClient (``[blocking]``) and
+once with AsyncIMAPClient behind tests/frontends.py's BlockingAdapter (``[async]``).
 
 Every public method is called for real and its result checked exactly: folders
 (LIST/LSUB/XLIST, special-use, create/rename/delete/subscribe with non-ASCII names,
@@ -23,8 +26,10 @@ import re
 import ssl
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta, timezone
+from typing import Any
 
 import pytest
+from frontends import read_timeout
 from mail import base64_lines, message, multipart_message, split
 
 import imapclient
@@ -51,25 +56,26 @@ SPECIAL_FOLDERS = {"Drafts", "Sent", "Trash", "Junk", "Archive"}
 # -- helpers ------------------------------------------------------------------------------
 
 
-def connect(account, **kwargs) -> IMAPClient:
-    """A client on the plain port (not logged in)."""
-    return IMAPClient(account.host, port=account.port, ssl=False, **kwargs)
+def connect(make_client, account, **kwargs):
+    """A client of the test's front end on the plain port (not logged in)."""
+    return make_client(account.host, port=account.port, ssl=False, **kwargs)
 
 
-def logged_in(account, **kwargs) -> IMAPClient:
-    client = connect(account, **kwargs)
+def logged_in(make_client, account, **kwargs):
+    client = connect(make_client, account, **kwargs)
     client.login(account.username, account.password)
     return client
 
 
 @pytest.fixture
-def client(imap_account) -> Iterator[IMAPClient]:
-    """A logged-in client for the test's fresh account; logged out afterwards."""
-    with logged_in(imap_account) as c:
+def client(make_client, imap_account) -> Iterator[Any]:
+    """A logged-in client of the test's front end for the test's fresh account; logged
+    out afterwards."""
+    with logged_in(make_client, imap_account) as c:
         yield c
 
 
-def settle(client: IMAPClient, folder: str = "INBOX") -> dict:
+def settle(client, folder: str = "INBOX") -> dict:
     """Select ``folder`` so that its messages are no longer \\Recent for this session.
 
     The first SELECT of freshly delivered mail gives this session the \\Recent flags;
@@ -771,8 +777,8 @@ def test_thread_orderedsubject(thread_corpus, client) -> None:
     assert client.thread("ORDEREDSUBJECT") == ((1, (2,), (4,), (5,)), (3,))
 
 
-def test_thread_and_sort_with_sequence_numbers(thread_corpus, imap_account) -> None:
-    with logged_in(imap_account, use_uid=False) as c:
+def test_thread_and_sort_with_sequence_numbers(make_client, thread_corpus, imap_account) -> None:
+    with logged_in(make_client, imap_account, use_uid=False) as c:
         c.select_folder("INBOX")
         c.delete_messages([3])
         c.expunge()
@@ -973,9 +979,9 @@ def test_fetch_message_sets_and_empty(fetch_corpus, client) -> None:
     }
 
 
-def test_fetch_with_sequence_numbers(fetch_corpus, imap_account) -> None:
+def test_fetch_with_sequence_numbers(make_client, fetch_corpus, imap_account) -> None:
     imap_account.seed([message("third")])
-    with logged_in(imap_account, use_uid=False) as c:
+    with logged_in(make_client, imap_account, use_uid=False) as c:
         c.select_folder("INBOX")
         c.delete_messages([1])
         c.expunge()
@@ -1024,9 +1030,9 @@ def test_get_add_remove_set_flags(imap_account, client) -> None:
     assert client.add_flags([], [SEEN]) == {}
 
 
-def test_flags_with_sequence_numbers(imap_account) -> None:
+def test_flags_with_sequence_numbers(make_client, imap_account) -> None:
     imap_account.seed([message("a"), message("b")])
-    with logged_in(imap_account, use_uid=False) as c:
+    with logged_in(make_client, imap_account, use_uid=False) as c:
         settle(c)
         assert c.add_flags([2], [SEEN]) == {2: (SEEN,)}
         assert c.get_flags("1:*") == {1: (), 2: (SEEN,)}
@@ -1071,9 +1077,9 @@ def test_expunge_messages_and_uid_expunge(imap_account, client) -> None:
 # -- server ---------------------------------------------------------------------------------
 
 
-def test_capabilities_cached_and_refreshed_after_login(imap_account, caplog) -> None:
+def test_capabilities_cached_and_refreshed_after_login(make_client, imap_account, caplog) -> None:
     caplog.set_level(logging.DEBUG, logger="imapclient")
-    with connect(imap_account) as c:
+    with connect(make_client, imap_account) as c:
         before = c.capabilities()
         assert c.capabilities() == before
         # Dovecot's greeting carries the capabilities: none asked for.
@@ -1094,10 +1100,10 @@ def test_capabilities_cached_and_refreshed_after_login(imap_account, caplog) -> 
         assert "CAPABILITY" not in sent_commands(caplog)
 
 
-def test_capabilities_asked_once_after_starttls(imap_account, caplog) -> None:
+def test_capabilities_asked_once_after_starttls(make_client, imap_account, caplog) -> None:
     caplog.set_level(logging.DEBUG, logger="imapclient")
     context = ssl.create_default_context(cafile=str(imap_account.ca_file))
-    with connect(imap_account) as c:
+    with connect(make_client, imap_account) as c:
         c.starttls(context)
         first = c.capabilities()
         second = c.capabilities()
@@ -1108,8 +1114,8 @@ def test_capabilities_asked_once_after_starttls(imap_account, caplog) -> None:
         assert sent_commands(caplog).count("CAPABILITY") == 1
 
 
-def test_welcome_and_shutdown(imap_account) -> None:
-    c = connect(imap_account)
+def test_welcome_and_shutdown(make_client, imap_account) -> None:
+    c = connect(make_client, imap_account)
     assert c.welcome.startswith(b"[CAPABILITY IMAP4rev1 ") or b"Dovecot" in c.welcome
     assert b"ready" in c.welcome
     c.login(imap_account.username, imap_account.password)
@@ -1145,13 +1151,15 @@ def test_enable_and_id(client) -> None:
     assert client.id_() is not None
 
 
-def test_noop_sees_messages_appended_by_another_connection(imap_account, client) -> None:
+def test_noop_sees_messages_appended_by_another_connection(
+    make_client, imap_account, client
+) -> None:
     imap_account.seed([message("one")])
     settle(client)
     text, responses = client.noop()
     assert text.startswith(b"NOOP completed")
     assert responses == []
-    with logged_in(imap_account) as other:
+    with logged_in(make_client, imap_account) as other:
         other.append("INBOX", message("from elsewhere"))
         other.append("INBOX", message("and another"))
     text, responses = client.noop()
@@ -1160,11 +1168,11 @@ def test_noop_sees_messages_appended_by_another_connection(imap_account, client)
     assert client.search() == [1, 2, 3]
 
 
-def test_drain_unsolicited(imap_account, client) -> None:
+def test_drain_unsolicited(make_client, imap_account, client) -> None:
     imap_account.seed([message("one")])
     settle(client)
     assert client.drain_unsolicited() == []
-    with logged_in(imap_account) as other:
+    with logged_in(make_client, imap_account) as other:
         other.append("INBOX", message("from elsewhere"))
         other.select_folder("INBOX")
         other.add_flags([1], [b"\\Flagged"])
@@ -1183,23 +1191,25 @@ def test_drain_unsolicited(imap_account, client) -> None:
 # -- authentication ---------------------------------------------------------------------------
 
 
-def test_login_returns_text(imap_account) -> None:
-    with connect(imap_account) as c:
+def test_login_returns_text(make_client, imap_account) -> None:
+    with connect(make_client, imap_account) as c:
         text = c.login(imap_account.username, imap_account.password)
         assert text.endswith(b"Logged in")
         assert c.list_folders("", "INBOX") == [((b"\\HasNoChildren",), b"/", "INBOX")]
 
 
-def test_plain_login(imap_account) -> None:
-    with connect(imap_account) as c:
+def test_plain_login(make_client, imap_account) -> None:
+    with connect(make_client, imap_account) as c:
         assert c.plain_login(imap_account.username, imap_account.password).endswith(b"Logged in")
         assert c.has_capability("QUOTA")
         assert c.folder_exists("INBOX")
 
 
-def test_plain_login_with_authorization_identity_is_refused(dovecot, imap_account) -> None:
+def test_plain_login_with_authorization_identity_is_refused(
+    make_client, dovecot, imap_account
+) -> None:
     other = dovecot.new_account()
-    with connect(imap_account) as c:
+    with connect(make_client, imap_account) as c:
         with pytest.raises(LoginError) as info:
             c.plain_login(imap_account.username, imap_account.password, other.username)
         assert info.value.status == b"NO"
@@ -1220,10 +1230,10 @@ def scram_server_signature(caplog) -> bytes:
 
 
 @pytest.mark.parametrize(("mech", "digest_size"), [("SCRAM-SHA-256", 32), ("SCRAM-SHA-1", 20)])
-def test_scram_login(imap_account, caplog, restore_loggers, mech, digest_size) -> None:
+def test_scram_login(make_client, imap_account, caplog, restore_loggers, mech, digest_size) -> None:
     caplog.set_level(logging.DEBUG, logger="imapclient")
     caplog.set_level(logging.DEBUG, logger="imapclient.wire")
-    with connect(imap_account) as c:
+    with connect(make_client, imap_account) as c:
         assert c.scram_login(imap_account.username, imap_account.password, mech).endswith(
             b"Logged in"
         )
@@ -1234,42 +1244,42 @@ def test_scram_login(imap_account, caplog, restore_loggers, mech, digest_size) -
     assert imap_account.password not in caplog.text
 
 
-def test_scram_login_default_is_sha256(imap_account, caplog, restore_loggers) -> None:
+def test_scram_login_default_is_sha256(make_client, imap_account, caplog, restore_loggers) -> None:
     caplog.set_level(logging.DEBUG, logger="imapclient")
     caplog.set_level(logging.DEBUG, logger="imapclient.wire")
-    with connect(imap_account) as c:
+    with connect(make_client, imap_account) as c:
         c.scram_login(imap_account.username, imap_account.password)
         assert c.has_capability("QUOTA")
     assert len(scram_server_signature(caplog)) == 32
-    with connect(imap_account) as c, pytest.raises(ValueError):
+    with connect(make_client, imap_account) as c, pytest.raises(ValueError):
         c.scram_login(imap_account.username, imap_account.password, "SCRAM-MD5")
 
 
-def test_sasl_login_with_a_plain_callback(imap_account) -> None:
+def test_sasl_login_with_a_plain_callback(make_client, imap_account) -> None:
     challenges = []
 
     def plain(challenge: bytes) -> bytes:
         challenges.append(challenge)
         return f"\0{imap_account.username}\0{imap_account.password}".encode()
 
-    with connect(imap_account) as c:
+    with connect(make_client, imap_account) as c:
         assert c.sasl_login("PLAIN", plain).endswith(b"Logged in")
         assert challenges == [b""]
         assert c.has_capability("QUOTA")
 
 
-def test_sasl_login_callback_cancelling(imap_account) -> None:
-    with connect(imap_account) as c:
+def test_sasl_login_callback_cancelling(make_client, imap_account) -> None:
+    with connect(make_client, imap_account) as c:
         with pytest.raises(LoginError):
             c.sasl_login("PLAIN", lambda challenge: None)
         c.login(imap_account.username, imap_account.password)
 
 
 @pytest.mark.parametrize("method", ["login", "plain_login", "scram-sha-256", "scram-sha-1", "sasl"])
-def test_wrong_password_is_a_login_error(imap_account, method) -> None:
+def test_wrong_password_is_a_login_error(make_client, imap_account, method) -> None:
     wrong = "wrong-" + imap_account.password
     user = imap_account.username
-    with connect(imap_account) as c:
+    with connect(make_client, imap_account) as c:
         with pytest.raises(LoginError) as info:
             if method == "login":
                 c.login(user, wrong)
@@ -1289,9 +1299,9 @@ def test_wrong_password_is_a_login_error(imap_account, method) -> None:
         assert c.has_capability("QUOTA")
 
 
-def test_oauth2_login_without_xoauth2_sends_nothing(imap_account, caplog) -> None:
+def test_oauth2_login_without_xoauth2_sends_nothing(make_client, imap_account, caplog) -> None:
     caplog.set_level(logging.DEBUG, logger="imapclient")
-    with connect(imap_account) as c:
+    with connect(make_client, imap_account) as c:
         with pytest.raises(CapabilityError):
             c.oauth2_login(imap_account.username, "token-abc")
         with pytest.raises(CapabilityError):
@@ -1309,36 +1319,43 @@ def test_oauth2_login_without_xoauth2_sends_nothing(imap_account, caplog) -> Non
 # -- constructor ------------------------------------------------------------------------------
 
 
-def test_unknown_keyword_is_a_type_error(imap_account) -> None:
+def test_unknown_keyword_is_a_type_error(make_client, imap_account) -> None:
     with pytest.raises(TypeError, match="no_such_option"):
-        IMAPClient(imap_account.host, port=imap_account.port, ssl=False, no_such_option=1)
+        make_client(imap_account.host, port=imap_account.port, ssl=False, no_such_option=1)
 
 
-def test_timeout_as_number_and_as_socket_timeout(imap_account) -> None:
-    with connect(imap_account, timeout=7.5) as c:
-        assert c.socket().gettimeout() == 7.5
+def test_contradictory_arguments_are_value_errors(make_client, imap_account) -> None:
+    with pytest.raises(ValueError, match="stream"):
+        make_client("imap-server-command", port=imap_account.port, stream=True)
+    with pytest.raises(ValueError, match="certfile"):
+        make_client(imap_account.host, port=imap_account.tls_port, keyfile="client.key")
+
+
+def test_timeout_as_number_and_as_socket_timeout(make_client, imap_account) -> None:
+    with connect(make_client, imap_account, timeout=7.5) as c:
+        assert read_timeout(c) == 7.5
         c.login(imap_account.username, imap_account.password)
         assert c.folder_exists("INBOX")
-    with connect(imap_account, timeout=SocketTimeout(connect=3, read=11)) as c:
-        assert c.socket().gettimeout() == 11
+    with connect(make_client, imap_account, timeout=SocketTimeout(connect=3, read=11)) as c:
+        assert read_timeout(c) == 11
         c.login(imap_account.username, imap_account.password)
         assert c.folder_exists("INBOX")
     context = ssl.create_default_context(cafile=str(imap_account.ca_file))
-    with IMAPClient(
+    with make_client(
         imap_account.host,
         port=imap_account.tls_port,
         ssl_context=context,
         timeout=SocketTimeout(2, None),
     ) as c:
-        assert c.socket().gettimeout() is None
+        assert read_timeout(c) is None
         c.login(imap_account.username, imap_account.password)
     with pytest.raises(TypeError):
-        connect(imap_account, timeout="soon")
+        connect(make_client, imap_account, timeout="soon")
 
 
-def test_debug_output_to_log_file(imap_account, restore_loggers) -> None:
+def test_debug_output_to_log_file(make_client, imap_account, restore_loggers) -> None:
     out = io.StringIO()
-    c = connect(imap_account)
+    c = connect(make_client, imap_account)
     try:
         c.log_file = out
         c.debug = 4
@@ -1372,10 +1389,10 @@ def test_debug_output_to_log_file(imap_account, restore_loggers) -> None:
 # -- the specification's call shapes ------------------------------------------------------------
 
 
-def test_spec_example_call_shapes(imap_account) -> None:
+def test_spec_example_call_shapes(make_client, imap_account) -> None:
     raw = [message("first"), message("second", "x" * 500 + "\r\n"), message("gone")]
     imap_account.seed([(raw[0], ["\\Seen"]), (raw[1], ["\\Flagged"]), (raw[2], ["\\Deleted"])])
-    server = IMAPClient(imap_account.host, port=imap_account.port, use_uid=True, ssl=False)
+    server = make_client(imap_account.host, port=imap_account.port, use_uid=True, ssl=False)
     server.login(imap_account.username, imap_account.password)
     select_info = server.select_folder("INBOX")
     assert "%d messages in INBOX" % select_info["EXISTS"] == "3 messages in INBOX"  # noqa: UP031
@@ -1395,8 +1412,8 @@ def test_spec_example_call_shapes(imap_account) -> None:
     assert server.logout() == b"Logging out"
 
 
-def test_exceptions_are_catchable_as_the_documented_types(imap_account) -> None:
-    with logged_in(imap_account) as c:
+def test_exceptions_are_catchable_as_the_documented_types(make_client, imap_account) -> None:
+    with logged_in(make_client, imap_account) as c:
         for catch in (imaplib.IMAP4.error, IMAPClient.Error, CommandError):
             with pytest.raises(catch):
                 c.select_folder("No Such Folder")

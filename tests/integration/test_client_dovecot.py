@@ -1,22 +1,28 @@
-"""The blocking IMAPClient against the private Dovecot: the spec's simple example, TLS,
-STARTTLS, authentication failures, a server that drops the connection, the context
-manager, stream=True, and secrets kept out of logs."""
+"""Both clients against the private Dovecot: the spec's simple example, TLS, STARTTLS,
+authentication failures, a server that drops the connection, the context manager,
+stream=True, and secrets kept out of logs.
+
+Every scenario runs through both front ends (the ``make_client`` fixture: the blocking
+IMAPClient, and AsyncIMAPClient behind tests/frontends.py's BlockingAdapter), except the
+example program, which is about the blocking client as a user runs it.
+"""
 
 from __future__ import annotations
 
 import logging
 import os
 import shlex
+import socket
 import ssl
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from frontends import tls_version
 
 from imapclient import (
     SEEN,
-    IMAPClient,
     IMAPClientAbortError,
     IMAPClientError,
     LoginError,
@@ -53,13 +59,22 @@ def seeded(imap_account):
     return imap_account, [m for m, _ in msgs]
 
 
-def connect_plain(account, **kwargs) -> IMAPClient:
-    return IMAPClient(account.host, port=account.port, ssl=False, **kwargs)
+def connect_plain(make_client, account, **kwargs):
+    """A client of the test's front end on the plain port (not logged in)."""
+    return make_client(account.host, port=account.port, ssl=False, **kwargs)
 
 
-def test_simple_example_calls(seeded) -> None:
+def assert_verified_tls(client) -> None:
+    """The connection is TLS now: the client says so and a TLS session is in place (the
+    blocking client's socket is an ``ssl.SSLSocket``; the async client's transport has an
+    ``ssl_object``)."""
+    assert client.ssl is True
+    assert tls_version(client) in ("TLSv1.2", "TLSv1.3")
+
+
+def test_simple_example_calls(make_client, seeded) -> None:
     account, raw = seeded
-    server = connect_plain(account)
+    server = connect_plain(make_client, account)
     text = server.login(account.username, account.password)
     assert text.endswith(b"Logged in") and text.code.name == b"CAPABILITY"
     select_info = server.select_folder("INBOX")
@@ -83,9 +98,9 @@ def test_simple_example_calls(seeded) -> None:
     assert server.logout() == b"Logging out"
 
 
-def test_fetch_body_is_exact_and_search_by_text(seeded) -> None:
+def test_fetch_body_is_exact_and_search_by_text(make_client, seeded) -> None:
     account, raw = seeded
-    with connect_plain(account) as server:
+    with connect_plain(make_client, account) as server:
         server.login(account.username, account.password)
         server.select_folder("INBOX", readonly=True)
         uids = server.search(["SUBJECT", "second"])
@@ -97,9 +112,9 @@ def test_fetch_body_is_exact_and_search_by_text(seeded) -> None:
         assert server.search(["DELETED"]) == server.search("DELETED") != []
 
 
-def test_use_uid_false_keys_by_sequence_number(seeded) -> None:
+def test_use_uid_false_keys_by_sequence_number(make_client, seeded) -> None:
     account, _ = seeded
-    with connect_plain(account, use_uid=False) as server:
+    with connect_plain(make_client, account, use_uid=False) as server:
         server.login(account.username, account.password)
         server.select_folder("INBOX")
         assert server.search("ALL") == [1, 2, 3, 4]
@@ -108,38 +123,50 @@ def test_use_uid_false_keys_by_sequence_number(seeded) -> None:
         assert result[2][b"SEQ"] == 2
 
 
-def test_implicit_tls_verifies_against_private_ca(seeded) -> None:
+def test_implicit_tls_verifies_against_private_ca(make_client, seeded) -> None:
     account, _ = seeded
-    with IMAPClient(account.host, port=account.tls_port, ssl_context=tls_context(account)) as c:
-        assert isinstance(c.socket(), ssl.SSLSocket)
+    with make_client(account.host, port=account.tls_port, ssl_context=tls_context(account)) as c:
+        assert_verified_tls(c)
         c.login(account.username, account.password)
         assert c.select_folder("INBOX")[b"EXISTS"] == 4
 
 
-def test_tls_is_on_and_verified_by_default(imap_account) -> None:
+def test_tls_is_on_and_verified_by_default(make_client, imap_account) -> None:
     # The default context trusts only the system CAs, not the private one.
     with pytest.raises(ssl.SSLCertVerificationError):
-        IMAPClient(imap_account.host, port=imap_account.tls_port)
+        make_client(imap_account.host, port=imap_account.tls_port)
 
 
-def test_wrong_host_certificate_is_refused(dovecot_wrong_host) -> None:
+def test_wrong_host_certificate_is_refused(make_client, dovecot_wrong_host) -> None:
     context = ssl.create_default_context(cafile=str(dovecot_wrong_host.ca_file))
     with pytest.raises(ssl.SSLCertVerificationError, match=r"(?i)hostname|match"):
-        IMAPClient(dovecot_wrong_host.host, port=dovecot_wrong_host.tls_port, ssl_context=context)
+        make_client(dovecot_wrong_host.host, port=dovecot_wrong_host.tls_port, ssl_context=context)
 
 
-def test_self_signed_certificate_is_refused(dovecot_self_signed) -> None:
+def test_self_signed_certificate_is_refused(make_client, dovecot_self_signed) -> None:
     context = ssl.create_default_context(cafile=str(dovecot_self_signed.ca_file))
     with pytest.raises(ssl.SSLCertVerificationError):
-        IMAPClient(dovecot_self_signed.host, port=dovecot_self_signed.tls_port, ssl_context=context)
+        make_client(
+            dovecot_self_signed.host, port=dovecot_self_signed.tls_port, ssl_context=context
+        )
 
 
-def test_starttls_then_login(seeded) -> None:
+def test_connection_refused_is_raised_by_the_constructor(make_client) -> None:
+    # A port that is bound but not listening refuses connections.
+    with socket.socket() as reserved:
+        reserved.bind(("127.0.0.1", 0))
+        port = reserved.getsockname()[1]
+        with pytest.raises(ConnectionRefusedError):
+            make_client("127.0.0.1", port=port, ssl=False, timeout=10)
+
+
+def test_starttls_then_login(make_client, seeded) -> None:
     account, _ = seeded
-    client = connect_plain(account)
+    client = connect_plain(make_client, account)
     assert b"STARTTLS" in client.capabilities()
+    assert client.ssl is False and tls_version(client) is None
     client.starttls(tls_context(account))
-    assert isinstance(client.socket(), ssl.SSLSocket)
+    assert_verified_tls(client)
     # Capabilities were asked for again over TLS: STARTTLS is no longer offered.
     assert b"STARTTLS" not in client.capabilities()
     client.login(account.username, account.password)
@@ -148,8 +175,8 @@ def test_starttls_then_login(seeded) -> None:
     client.logout()
 
 
-def test_starttls_certificate_checked(dovecot_wrong_host) -> None:
-    client = IMAPClient(dovecot_wrong_host.host, port=dovecot_wrong_host.port, ssl=False)
+def test_starttls_certificate_checked(make_client, dovecot_wrong_host) -> None:
+    client = make_client(dovecot_wrong_host.host, port=dovecot_wrong_host.port, ssl=False)
     context = ssl.create_default_context(cafile=str(dovecot_wrong_host.ca_file))
     with pytest.raises(ssl.SSLCertVerificationError):
         client.starttls(context)
@@ -158,9 +185,9 @@ def test_starttls_certificate_checked(dovecot_wrong_host) -> None:
         client.noop()
 
 
-def test_wrong_password_is_a_typed_error_without_the_password(imap_account) -> None:
+def test_wrong_password_is_a_typed_error_without_the_password(make_client, imap_account) -> None:
     secret = "definitely-wrong-\u00e9-password"
-    with connect_plain(imap_account) as client:
+    with connect_plain(make_client, imap_account) as client:
         with pytest.raises(LoginError) as info:
             client.login(imap_account.username, secret)
         assert isinstance(info.value, CommandError) and isinstance(info.value, IMAPClientError)
@@ -171,9 +198,9 @@ def test_wrong_password_is_a_typed_error_without_the_password(imap_account) -> N
         client.login(imap_account.username, imap_account.password)
 
 
-def test_secrets_never_logged(imap_account, caplog) -> None:
+def test_secrets_never_logged(make_client, imap_account, caplog) -> None:
     caplog.set_level(logging.DEBUG, logger="imapclient")
-    with connect_plain(imap_account) as client:
+    with connect_plain(make_client, imap_account) as client:
         client.login(imap_account.username, imap_account.password)
         client.select_folder("INBOX")
     text = "\n".join(r.getMessage() for r in caplog.records)
@@ -182,9 +209,9 @@ def test_secrets_never_logged(imap_account, caplog) -> None:
     assert "SELECT INBOX" in text  # other commands are logged in full
 
 
-def test_server_closing_the_connection(seeded) -> None:
+def test_server_closing_the_connection(make_client, seeded) -> None:
     account, _ = seeded
-    client = connect_plain(account)
+    client = connect_plain(make_client, account)
     client.login(account.username, account.password)
     client.select_folder("INBOX")
     account.kick()
@@ -195,34 +222,34 @@ def test_server_closing_the_connection(seeded) -> None:
         client.search()
 
 
-def test_context_manager_logs_out_and_never_masks_errors(seeded) -> None:
+def test_context_manager_logs_out_and_never_masks_errors(make_client, seeded) -> None:
     account, _ = seeded
-    with connect_plain(account) as client:
+    with connect_plain(make_client, account) as client:
         client.login(account.username, account.password)
     assert client.socket() is None
 
     with pytest.raises(KeyError, match="from the body"):
-        with connect_plain(account) as client:
+        with connect_plain(make_client, account) as client:
             client.login(account.username, account.password)
             account.kick()  # logout on exit will fail
             raise KeyError("from the body")
     assert client.socket() is None
 
 
-def test_stream_runs_the_server_as_a_command(dovecot, seeded) -> None:
+def test_stream_runs_the_server_as_a_command(make_client, dovecot, seeded) -> None:
     account, _ = seeded
     argv, env = dovecot.preauth_command(account.username)
     command = shlex.join(["env", *(f"{k}={v}" for k, v in env.items()), *argv])
-    with IMAPClient(command, stream=True) as client:
+    with make_client(command, stream=True) as client:
         assert client.welcome  # PREAUTH greeting
         assert client.select_folder("INBOX")[b"EXISTS"] == 4
         assert len(client.search("UNDELETED")) == 3
 
 
-def test_starttls_after_preauth_is_refused(dovecot, imap_account) -> None:
+def test_starttls_after_preauth_is_refused(make_client, dovecot, imap_account) -> None:
     argv, env = dovecot.preauth_command(imap_account.username)
     command = shlex.join(["env", *(f"{k}={v}" for k, v in env.items()), *argv])
-    client = IMAPClient(command, stream=True)
+    client = make_client(command, stream=True)
     with pytest.raises(IllegalStateOrTLS):
         client.starttls()
 

@@ -1,11 +1,12 @@
 """IDLE against the private Dovecot: changes made by a second connection arrive while
-idling, other commands are refused while idling, and a dropped connection is noticed."""
+idling, other commands are refused while idling, and a dropped connection is noticed.
+
+Each scenario runs through both front ends (the ``make_client`` fixture)."""
 
 from __future__ import annotations
 
 import pytest
 
-from imapclient import IMAPClient
 from imapclient.exceptions import ConnectionClosedError, IllegalStateError
 
 pytestmark = pytest.mark.integration
@@ -13,20 +14,21 @@ pytestmark = pytest.mark.integration
 MESSAGE = b"From: a@example.com\r\nSubject: idle test\r\n\r\nhello\r\n"
 
 
-def open_client(account) -> IMAPClient:
-    client = IMAPClient(account.host, port=account.port, ssl=False, timeout=10)
+def open_client(make_client, account):
+    """A logged-in client of the test's front end."""
+    client = make_client(account.host, port=account.port, ssl=False, timeout=10)
     client.login(account.username, account.password)
     return client
 
 
-def test_idle_reports_changes_from_another_connection(imap_account) -> None:
+def test_idle_reports_changes_from_another_connection(make_client, imap_account) -> None:
     imap_account.seed([MESSAGE])
-    watcher = open_client(imap_account)
+    watcher = open_client(make_client, imap_account)
     watcher.select_folder("INBOX")
     watcher.idle()
     assert watcher.idle_check(timeout=0.2) == []  # nothing happened yet
 
-    with open_client(imap_account) as other:
+    with open_client(make_client, imap_account) as other:
         other.append("INBOX", MESSAGE)
         events = watcher.idle_check(timeout=10)
         assert (2, b"EXISTS") in events
@@ -50,8 +52,8 @@ def test_idle_reports_changes_from_another_connection(imap_account) -> None:
     watcher.logout()
 
 
-def test_commands_are_refused_while_idling(imap_account) -> None:
-    client = open_client(imap_account)
+def test_commands_are_refused_while_idling(make_client, imap_account) -> None:
+    client = open_client(make_client, imap_account)
     client.select_folder("INBOX")
     client.idle()
     with pytest.raises(IllegalStateError):
@@ -64,15 +66,15 @@ def test_commands_are_refused_while_idling(imap_account) -> None:
     assert client.logout() == b"Logging out"
 
 
-def test_logout_ends_idle_first(imap_account) -> None:
-    client = open_client(imap_account)
+def test_logout_ends_idle_first(make_client, imap_account) -> None:
+    client = open_client(make_client, imap_account)
     client.select_folder("INBOX")
     client.idle()
     assert client.logout() == b"Logging out"
 
 
-def test_dropped_connection_is_noticed_while_idling(imap_account) -> None:
-    client = open_client(imap_account)
+def test_dropped_connection_is_noticed_while_idling(make_client, imap_account) -> None:
+    client = open_client(make_client, imap_account)
     client.select_folder("INBOX")
     client.idle()
     imap_account.kick()
