@@ -42,7 +42,7 @@ CORPUS_ONLY = "--corpus-only" in sys.argv[1:]
 try:
     if CORPUS_ONLY and os.environ.get("FUZZ_NO_ATHERIS"):
         raise ImportError("FUZZ_NO_ATHERIS is set")
-    import atheris
+    import atheris  # type: ignore[import-untyped]
 except ImportError:
     atheris = None
 
@@ -51,7 +51,9 @@ def instrumented() -> contextlib.AbstractContextManager[Any]:
     """Wrap the imports of the code under test: with atheris (and not --corpus-only) they
     are instrumented for coverage feedback; otherwise this does nothing."""
     if atheris is not None and not CORPUS_ONLY:
-        return atheris.instrument_imports(include=["imapclient"])
+        manager: contextlib.AbstractContextManager[Any]
+        manager = atheris.instrument_imports(include=["imapclient"])
+        return manager
     return contextlib.nullcontext()
 
 
@@ -75,13 +77,13 @@ class Provider:
     def remaining_bytes(self) -> int:
         return self._end - self._start
 
-    def ConsumeBytes(self, count: int) -> bytes:  # noqa: N802 - atheris's name
+    def ConsumeBytes(self, count: int) -> bytes:
         n = max(0, min(count, self._end - self._start))
         out = self._data[self._start : self._start + n]
         self._start += n
         return out
 
-    def ConsumeIntInRange(self, lo: int, hi: int) -> int:  # noqa: N802 - atheris's name
+    def ConsumeIntInRange(self, lo: int, hi: int) -> int:
         if hi < lo:
             raise ValueError("ConsumeIntInRange: min must be <= max")
         delta = hi - lo
@@ -115,6 +117,8 @@ def check_provider(rounds: int = 2000) -> None:
         data = rng.randbytes(rng.randrange(0, 40))
         ours, theirs = Provider(data), atheris.FuzzedDataProvider(data)
         for _ in range(12):
+            a: object
+            b: object
             if rng.random() < 0.5:
                 n = rng.randrange(0, 8)
                 a, b = ours.ConsumeBytes(n), theirs.ConsumeBytes(n)

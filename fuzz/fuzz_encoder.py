@@ -8,7 +8,7 @@ then a count of arguments (0-6), then each argument, recursively:
 ====  =========================================================================
 kind  argument
 ====  =========================================================================
-0     ``Atom`` of up to 32 fuzz bytes (constructing it may raise ValueError)
+0     ``Atom`` of up to 48 fuzz bytes (constructing it may raise ValueError)
 1     ``bytes`` of up to 64 fuzz bytes
 2     ``str``: up to 64 fuzz bytes decoded as UTF-8 (invalid bytes replaced)
 3     ``Quoted`` of up to 64 fuzz bytes
@@ -83,7 +83,8 @@ class Invalid(Exception):
 
 
 def _string_bytes(fdp: Any, limit: int) -> bytes:
-    return fdp.ConsumeBytes(fdp.ConsumeIntInRange(0, limit))
+    data: bytes = fdp.ConsumeBytes(fdp.ConsumeIntInRange(0, limit))
+    return data
 
 
 def build_arg(fdp: Any, depth: int, leaves: list[Any]) -> Any:
@@ -91,7 +92,7 @@ def build_arg(fdp: Any, depth: int, leaves: list[Any]) -> Any:
     appended to ``leaves`` for the round-trip check."""
     kind = fdp.ConsumeIntInRange(0, 9)
     if kind == 0:
-        value = _string_bytes(fdp, 32)
+        value = _string_bytes(fdp, 48)
         valid = _TOKEN.match(value) is not None
         try:
             atom = Atom(value)
@@ -166,7 +167,7 @@ def expected_error(command: Command) -> type[Exception] | None:
 def server_read(wire: bytes) -> list[tuple[int, int, bool, bool]]:
     """Read one command as a server would; return its literals as (data start, size,
     synchronising, binary). Asserts the line-part rules (check 2)."""
-    literals = []
+    literals: list[tuple[int, int, bool, bool]] = []
     pos = 0
     line_start = 0
     end = len(wire)

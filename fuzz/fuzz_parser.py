@@ -7,8 +7,8 @@ back); the rest depends on it:
 * mode 0 (one response): the remaining bytes are parsed as one complete response by
   three parsers: default tolerances, ``STRICT``, and default tolerances with
   ``max_depth=4``;
-* mode 1 (stream): two choices from the back, tolerances (0-1023, as a ``Tolerance``
-  bitmask, two bytes) and a limit scale (0-255: 0 means default limits, otherwise line and
+* mode 1 (stream): two choices from the back, tolerances (a ``Tolerance`` bitmask,
+  two bytes) and a limit scale (0-255: 0 means default limits, otherwise line and
   literal limits of ``16 * scale`` bytes); the remaining bytes are a server stream fed
   whole to a Framer, every response it frames is parsed, then EOF;
 * mode 2 (structured): a base response from :data:`VALID_RESPONSES` (0-255, modulo its
@@ -16,7 +16,8 @@ back); the rest depends on it:
   the mutated response is parsed with default and STRICT tolerances. With no mutation the
   parse must succeed: the base responses are all valid;
 * mode 3 (one response, chosen tolerances): tolerances (two bytes) and a depth limit
-  (1-255) from the back; the rest is parsed as one response.
+  (1-254, or 255 for 1,000,000: past the interpreter's recursion limit) from the back;
+  the rest is parsed as one response.
 
 Checks: nothing but :class:`ProtocolError` (``LimitExceededError`` included) escapes
 ``Parser.parse`` or ``Framer``; never ``RecursionError``, ``IndexError``, ``ValueError``,
@@ -44,7 +45,7 @@ with _common.instrumented():
     from imapclient.protocol.tolerances import STRICT, Tolerance
 
 _RESPONSE_TYPES = (StatusResponse, UntaggedResponse, ContinuationRequest)
-_ALL_TOLERANCES = 2 ** len(Tolerance) - 1
+_ALL_TOLERANCES = sum(flag.value for flag in Tolerance)
 
 #: Valid responses (final CRLF removed, as the framer returns them) that the structured
 #: mode mutates. Written for this target from RFC 9051/3501 examples and what Gmail,
@@ -66,7 +67,7 @@ VALID_RESPONSES: tuple[bytes, ...] = (
     b"A4 OK [COPYUID 38505 304,319:320 3956:3958] Done",
     b"A5 NO [TRYCREATE] No such mailbox",
     b"A6 BAD [BADCHARSET (UTF-8 US-ASCII)] Unsupported charset",
-    b"* LIST (\\HasNoChildren) \"/\" INBOX",
+    b'* LIST (\\HasNoChildren) "/" INBOX',
     b'* LIST (\\HasChildren \\Noselect) "." "Public Folders"',
     b"* LIST () NIL {8}\r\nfoo\r\nbar",
     b'* LIST (\\Subscribed) "/" "Foo" ("CHILDINFO" ("SUBSCRIBED") "OLDNAME" ("Bar"))',
@@ -78,7 +79,7 @@ VALID_RESPONSES: tuple[bytes, ...] = (
     b"* SEARCH 2 5 6 (MODSEQ 917162500)",
     b"* SORT 5 3 4 1 2",
     b'* ESEARCH (TAG "A282") UID MIN 2 COUNT 3 ALL 2,10:11',
-    b"* ESEARCH (TAG \"A1\" MAILBOX \"INBOX\" UIDVALIDITY 3) UID PARTIAL (-1:-100 200:250)",
+    b'* ESEARCH (TAG "A1" MAILBOX "INBOX" UIDVALIDITY 3) UID PARTIAL (-1:-100 200:250)',
     b"* THREAD (2)(3 6 (4 23)(44 7 96))",
     b'* NAMESPACE (("" "/")) (("~" "/")) (("#shared/" "/")("#public/" "/"))',
     b"* NAMESPACE NIL NIL NIL",
@@ -98,35 +99,35 @@ VALID_RESPONSES: tuple[bytes, ...] = (
     b"+ Ready for additional command text",
     b"+ YGgGCSqGSIb3EgECAgIBAAD/////6jcyG4GE3KkTzBeBiVHeceP2CWY0SR0fAQAgAAQEBAQ=",
     b"+",
-    b"* 12 FETCH (FLAGS (\\Seen) INTERNALDATE \"17-Jul-1996 02:44:25 -0700\" "
-    b"RFC822.SIZE 4286 ENVELOPE (\"Wed, 17 Jul 1996 02:23:25 -0700 (PDT)\" "
-    b"\"IMAP4rev1 WG mtg summary and minutes\" ((\"Terry Gray\" NIL \"gray\" "
-    b"\"cac.washington.edu\")) ((\"Terry Gray\" NIL \"gray\" \"cac.washington.edu\")) "
-    b"((\"Terry Gray\" NIL \"gray\" \"cac.washington.edu\")) ((NIL NIL \"imap\" "
-    b"\"cac.washington.edu\")) ((NIL NIL \"minutes\" \"CNRI.Reston.VA.US\")(\"John Klensin\" "
-    b"NIL \"KLENSIN\" \"MIT.EDU\")) NIL NIL \"<B27397-0100000@cac.washington.edu>\") "
-    b"BODY (\"TEXT\" \"PLAIN\" (\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" 3028 92))",
-    b"* 2 FETCH (UID 42 BODY[HEADER.FIELDS (SUBJECT FROM)] {38}\r\n"
+    b'* 12 FETCH (FLAGS (\\Seen) INTERNALDATE "17-Jul-1996 02:44:25 -0700" '
+    b'RFC822.SIZE 4286 ENVELOPE ("Wed, 17 Jul 1996 02:23:25 -0700 (PDT)" '
+    b'"IMAP4rev1 WG mtg summary and minutes" (("Terry Gray" NIL "gray" '
+    b'"cac.washington.edu")) (("Terry Gray" NIL "gray" "cac.washington.edu")) '
+    b'(("Terry Gray" NIL "gray" "cac.washington.edu")) ((NIL NIL "imap" '
+    b'"cac.washington.edu")) ((NIL NIL "minutes" "CNRI.Reston.VA.US")("John Klensin" '
+    b'NIL "KLENSIN" "MIT.EDU")) NIL NIL "<B27397-0100000@cac.washington.edu>") '
+    b'BODY ("TEXT" "PLAIN" ("CHARSET" "US-ASCII") NIL NIL "7BIT" 3028 92))',
+    b"* 2 FETCH (UID 42 BODY[HEADER.FIELDS (SUBJECT FROM)] {39}\r\n"
     b"Subject: hello\r\nFrom: a@example.org\r\n\r\n)",
     b"* 3 FETCH (BODY[]<0> {5}\r\nHello BINARY[1] ~{4}\r\nab\x00c BINARY.SIZE[1] 4)",
-    b"* 4 FETCH (BODYSTRUCTURE ((\"TEXT\" \"PLAIN\" (\"CHARSET\" \"utf-8\") NIL NIL "
-    b"\"QUOTED-PRINTABLE\" 1234 40 NIL NIL NIL NIL)(\"APPLICATION\" \"PDF\" (\"NAME\" "
-    b"\"a.pdf\") NIL NIL \"BASE64\" 52000 NIL (\"ATTACHMENT\" (\"FILENAME\" \"a.pdf\")) "
-    b"NIL NIL) \"MIXED\" (\"BOUNDARY\" \"xyz\") NIL NIL NIL))",
-    b"* 5 FETCH (BODYSTRUCTURE (\"MESSAGE\" \"RFC822\" NIL NIL NIL \"7BIT\" 3000 "
-    b"(NIL \"sub\" NIL NIL NIL NIL NIL NIL NIL NIL) (\"TEXT\" \"PLAIN\" NIL NIL NIL "
-    b"\"7BIT\" 20 1) 60))",
+    b'* 4 FETCH (BODYSTRUCTURE (("TEXT" "PLAIN" ("CHARSET" "utf-8") NIL NIL '
+    b'"QUOTED-PRINTABLE" 1234 40 NIL NIL NIL NIL)("APPLICATION" "PDF" ("NAME" '
+    b'"a.pdf") NIL NIL "BASE64" 52000 NIL ("ATTACHMENT" ("FILENAME" "a.pdf")) '
+    b'NIL NIL) "MIXED" ("BOUNDARY" "xyz") NIL NIL NIL))',
+    b'* 5 FETCH (BODYSTRUCTURE ("MESSAGE" "RFC822" NIL NIL NIL "7BIT" 3000 '
+    b'(NIL "sub" NIL NIL NIL NIL NIL NIL NIL NIL) ("TEXT" "PLAIN" NIL NIL NIL '
+    b'"7BIT" 20 1) 60))',
     b"* 6 FETCH (X-GM-MSGID 1278455344230334865 X-GM-THRID 1266894439832287888 "
-    b"X-GM-LABELS (\\Inbox \\Sent Important \"Muy Importante\") UID 7 MODSEQ (12121))",
-    b"* 7 FETCH (EMAILID (M6d99ac3275bb4e) THREADID NIL SAVEDATE NIL PREVIEW \"Hi\")",
-    b"* 8 FETCH (FLAGS (\\Seen $Label[1]) RFC822.SIZE 1.2E3 BODY (\"TEXT\" \"PLAIN\" NIL "
-    b"NIL NIL \"7BIT\" -1 -1))",
-    b"* 9 FETCH (RFC822.HEADER NIL RFC822.TEXT \"\" RFC822 {0}\r\n)",
+    b'X-GM-LABELS (\\Inbox \\Sent Important "Muy Importante") UID 7 MODSEQ (12121))',
+    b'* 7 FETCH (EMAILID (M6d99ac3275bb4e) THREADID NIL SAVEDATE NIL PREVIEW "Hi")',
+    b'* 8 FETCH (FLAGS (\\Seen $Label[1]) RFC822.SIZE 1.2E3 BODY ("TEXT" "PLAIN" NIL '
+    b'NIL NIL "7BIT" -1 -1))',
+    b'* 9 FETCH (RFC822.HEADER NIL RFC822.TEXT "" RFC822 {0}\r\n)',
     b"A7 OK [MODIFIED 7,9] Conditional STORE failed",
     b"* OK [CLOSED] Previous mailbox closed",
     b"* NO [ALERT] System shutdown in 10 minutes",
     b"* 3 XFOO some unknown data",
-    b"* XUNKNOWN (1 2 (3)) \"x\"",
+    b'* XUNKNOWN (1 2 (3)) "x"',
     b"A8 OK",
     b"A9 NO [COPYUID 1] bad Exchange COPYUID",
 )
@@ -232,7 +233,7 @@ def _mutate(fdp: Any) -> tuple[bytes, int]:
 
 
 def _stream(fdp: Any) -> None:
-    tolerances = Tolerance(fdp.ConsumeIntInRange(0, 1023) & _ALL_TOLERANCES)
+    tolerances = Tolerance(fdp.ConsumeIntInRange(0, _ALL_TOLERANCES))
     scale = fdp.ConsumeIntInRange(0, 255)
     if scale:
         limits = Limits(
@@ -273,8 +274,16 @@ def test_one_input(data: bytes) -> None:
             assert result is not None, ("a valid response failed to parse", response)
         _parse(_PARSERS[1], response)
     else:
-        tolerances = Tolerance(fdp.ConsumeIntInRange(0, 1023) & _ALL_TOLERANCES)
+        tolerances = Tolerance(fdp.ConsumeIntInRange(0, _ALL_TOLERANCES))
         depth = fdp.ConsumeIntInRange(1, 255)
+        if depth == 255:  # beyond the interpreter's recursion limit
+            parser = Parser(Limits(max_depth=1_000_000), tolerances)
+            try:
+                result = parser.parse(fdp.ConsumeBytes(fdp.remaining_bytes()))
+            except ProtocolError:
+                return
+            assert isinstance(result, _RESPONSE_TYPES), type(result)  # no repr: too deep
+            return
         parser = Parser(Limits(max_depth=depth), tolerances)
         _parse(parser, fdp.ConsumeBytes(fdp.remaining_bytes()))
 
