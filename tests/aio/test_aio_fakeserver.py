@@ -12,7 +12,7 @@ import pytest
 from fakeserver import FakeServer, Script
 
 from imapclient import AsyncIMAPClient
-from imapclient.exceptions import ConnectionClosedError, IllegalStateError
+from imapclient.exceptions import ConnectionClosedError, IllegalStateError, IMAPTimeoutError
 
 CAPS = b"IMAP4rev1 IDLE UIDPLUS MOVE LITERAL+"
 
@@ -251,3 +251,29 @@ def test_explicit_idle_refuses_other_commands() -> None:
 
     with FakeServer(script) as server:
         asyncio.run(main())
+
+
+def test_read_timeout_fires_on_a_literal_shorter_than_announced() -> None:
+    script = (
+        selected()
+        .expect(b"UID FETCH 1 (BODY.PEEK[])")
+        .send(b"* 1 FETCH (UID 1 BODY[] {100}\r\nonly a part")
+        .stall()
+    )
+
+    async def main() -> float:
+        client = await AsyncIMAPClient.create(server.host, server.port, ssl=False, timeout=0.5)
+        await client.login("alice", "secret")
+        await client.select_folder("INBOX")
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        with pytest.raises(IMAPTimeoutError):
+            await client.fetch(1, ["BODY.PEEK[]"])
+        elapsed = loop.time() - start
+        with pytest.raises(IMAPTimeoutError):  # the connection is known to be dead
+            await client.noop()
+        return elapsed
+
+    with FakeServer(script) as server:
+        elapsed = asyncio.run(main())
+    assert 0.4 < elapsed < 5
