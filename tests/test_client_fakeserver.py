@@ -11,6 +11,7 @@ import pytest
 from fakeserver import FakeServer, Script
 
 from imapclient import CapabilityError, IMAPClient, LoginError
+from imapclient.exceptions import ConnectionClosedError
 from imapclient.response_types import SearchIds
 
 GMAIL_CAPS = b"IMAP4rev1 UNSELECT IDLE NAMESPACE QUOTA ID XLIST CHILDREN X-GM-EXT-1 UIDPLUS"
@@ -317,3 +318,31 @@ def test_move_without_move_or_uidplus_refuses_before_sending() -> None:
             client.move([1, 2], "Archive")
         client.logout()
     assert b"COPY" not in server.received and b"STORE" not in server.received
+
+
+def test_connection_reset_is_a_typed_error_and_the_client_knows_it() -> None:
+    import socket
+    import struct
+    import threading
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+
+    def serve() -> None:
+        conn, _ = listener.accept()
+        conn.settimeout(10)
+        conn.sendall(b"* OK [CAPABILITY IMAP4rev1] ready\r\n")
+        conn.recv(1024)  # the client's first command
+        # SO_LINGER with a zero timeout makes close() send RST instead of FIN.
+        conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        conn.close()
+        listener.close()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    client = IMAPClient("127.0.0.1", port, ssl=False, timeout=5)
+    with pytest.raises(ConnectionClosedError):
+        client.noop()
+    with pytest.raises(ConnectionClosedError):  # dead, and known to be
+        client.noop()
+    thread.join(10)

@@ -19,6 +19,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 from .commands import auth, base, folders, idle, messages, server
 from .commands.base import Op, Request
 from .exceptions import (
+    ConnectionClosedError,
     IllegalStateError,
     IMAPClientAbortError,
     TLSRequiredError,
@@ -252,7 +253,8 @@ class IMAPClient(FrontEnd):
             while not condition():
                 self._receive()
                 self._flush()
-        except IMAPClientAbortError:
+        except IMAPClientAbortError as exc:
+            self._session.abort(exc)  # every pending command fails with it
             self._close_transport()
             raise
 
@@ -261,13 +263,28 @@ class IMAPClient(FrontEnd):
         if data:
             self._log_sent()
             assert self._transport is not None
-            self._transport.write(data)
+            try:
+                self._transport.write(data)
+            except OSError as exc:
+                raise self._connection_error(exc) from exc
 
     def _receive(self) -> None:
         assert self._transport is not None
-        data = self._transport.read()
+        try:
+            data = self._transport.read()
+        except OSError as exc:
+            if isinstance(exc, IMAPClientAbortError):  # IMAPTimeoutError is a TimeoutError
+                self._session.abort(exc)
+                raise
+            raise self._connection_error(exc) from exc
         self._log_received(data)
         self._session.receive_data(data)
+
+    def _connection_error(self, exc: OSError) -> ConnectionClosedError:
+        # A reset or broken connection fails every pending command, like an EOF.
+        error = ConnectionClosedError(f"the connection failed: {exc}")
+        self._session.abort(error)
+        return error
 
     # -- the API: operations of the command layer ---------------------------------------
 
