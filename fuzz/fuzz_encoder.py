@@ -10,7 +10,8 @@ kind  argument
 ====  =========================================================================
 0     ``Atom`` of up to 48 fuzz bytes (constructing it may raise ValueError)
 1     ``bytes`` of up to 64 fuzz bytes
-2     ``str``: up to 64 fuzz bytes decoded as UTF-8 (invalid bytes replaced)
+2     ``str``: up to 64 fuzz bytes decoded as UTF-8, invalid bytes replaced or (a
+      choice) kept as lone surrogates, which cannot be encoded (ValueError)
 3     ``Quoted`` of up to 64 fuzz bytes
 4     ``Literal`` of up to 64 fuzz bytes, ``binary`` chosen
 5     an ``int`` from :data:`INTS` (some out of range)
@@ -19,17 +20,21 @@ kind  argument
 8     a long string (bytes, Quoted or Literal) of a size next to the quoted-string and
       LITERAL- limits (1023-1025, 4095-4097), filled by repeating up to 8 fuzz bytes
 9     ``True`` (a bool: TypeError)
+10    ``Flag`` of up to 48 fuzz bytes (constructing it may raise ValueError)
 ====  =========================================================================
 
 Then the command is encoded with each LiteralMode. Checks:
 
 1. ``encode_command`` raises ValueError exactly when the name is not a token, an int is
-   outside 0..2**63-1 or a string other than a binary Literal holds NUL, TypeError for a
-   bool; nothing else escapes, and an Atom's constructor raises ValueError exactly for a
-   value that is not printable-ASCII tokens separated by single spaces;
+   outside 0..2**63-1, a str cannot be encoded as UTF-8 or a string other than a binary
+   Literal holds NUL, TypeError for a bool; nothing else escapes. ``Atom`` raises
+   ValueError exactly for a value that is not tokens of printable ASCII other than ``"``
+   and ``{`` separated by single spaces with balanced parentheses; ``Flag`` exactly for
+   a value that is not ``["\"] 1*ATOM-CHAR`` (RFC 9051);
 2. read the way a server reads (independently of the library): the line parts hold only
    7-bit bytes, no NUL, and no CR or LF except a CRLF right after a literal announcement
-   or at the very end; literal data is complete; NUL occurs only inside ``~{n}`` data;
+   or at the very end; the command does not end in something a server would take for a
+   literal announcement; literal data is complete; NUL occurs only inside ``~{n}`` data;
 3. every segment but the last ends with a synchronising announcement, and every
    synchronising announcement ends a segment; SYNC never uses ``{n+}``, LITERAL+ always
    does, LITERAL- exactly for literals up to 4096 bytes;
@@ -37,8 +42,9 @@ Then the command is encoded with each LiteralMode. Checks:
    ``* LIST () "/" <arg>`` (``{n+}`` written as ``{n}``), parses back through the
    library's astring rule (default and STRICT tolerances) to the original bytes; a
    Quoted, and any string equal to NIL, is never sent as an atom; a binary Literal
-   embedded as ``* 1 FETCH (BINARY[] <arg>)`` parses back to its data; ints and None
-   come out as their decimal form and NIL;
+   embedded as ``* 1 FETCH (BINARY[] <arg>)`` parses back to its data; a Flag embedded
+   as ``* FLAGS (<flag>)`` parses back (STRICT) to itself; ints and None come out as
+   their decimal form and NIL;
 5. ``redacted`` never raises and never holds CR or LF; for a sensitive command it shows
    no argument.
 """
@@ -56,6 +62,7 @@ with _common.instrumented():
         ArgList,
         Atom,
         Command,
+        Flag,
         Literal,
         LiteralMode,
         Quoted,
@@ -72,7 +79,26 @@ LONG_SIZES = (1023, 1024, 1025, 4095, 4096, 4097)
 NUMBER64_MAX = 2**63 - 1
 TAG = b"A1"
 
-_TOKEN = re.compile(rb"[\x21-\x7e]+(?: [\x21-\x7e]+)*\Z")
+# Printable ASCII but '"' and '{' (which would open a quoted string or a literal).
+_TOKEN = re.compile(rb"[!#-z|-~]+(?: [!#-z|-~]+)*\Z")
+# flag = "\" atom / atom; ATOM-CHAR = CHAR but CTL, SP, ( ) { % * " \ ]
+_FLAG_OK = re.compile(rb'\\?[^\x00-\x20\x7f-\xff(){%*"\\\]]+\Z')
+
+
+def valid_atom(value: bytes) -> bool:
+    if not _TOKEN.match(value):
+        return False
+    depth = 0
+    for byte in value:
+        if byte == 0x28:
+            depth += 1
+        elif byte == 0x29:
+            depth -= 1
+            if depth < 0:
+                return False
+    return depth == 0
+
+
 _ANNOUNCEMENT = re.compile(rb"(~?)\{(\d+)(\+?)\}\Z")
 _PARSERS = (Parser(), Parser(tolerances=STRICT))
 _MODES = tuple(LiteralMode)
@@ -90,10 +116,10 @@ def _string_bytes(fdp: Any, limit: int) -> bytes:
 def build_arg(fdp: Any, depth: int, leaves: list[Any]) -> Any:
     """One argument from the fuzz input. Strings, Literals, ints and None are also
     appended to ``leaves`` for the round-trip check."""
-    kind = fdp.ConsumeIntInRange(0, 9)
+    kind = fdp.ConsumeIntInRange(0, 10)
     if kind == 0:
         value = _string_bytes(fdp, 48)
-        valid = _TOKEN.match(value) is not None
+        valid = valid_atom(value)
         try:
             atom = Atom(value)
         except ValueError:
@@ -101,10 +127,22 @@ def build_arg(fdp: Any, depth: int, leaves: list[Any]) -> Any:
             return None  # nothing to send; NIL in its place
         assert valid, ("Atom accepted an invalid token", value)
         return atom
+    if kind == 10:
+        value = _string_bytes(fdp, 48)
+        valid = _FLAG_OK.match(value) is not None
+        try:
+            flag = Flag(value)
+        except ValueError:
+            assert not valid, ("Flag refused a valid flag", value)
+            return None
+        assert valid, ("Flag accepted an invalid flag", value)
+        leaves.append(flag)
+        return flag
     if kind == 1:
         arg: Any = _string_bytes(fdp, 64)
     elif kind == 2:
-        arg = _string_bytes(fdp, 64).decode("utf-8", "replace")
+        raw = _string_bytes(fdp, 64)
+        arg = raw.decode("utf-8", "surrogateescape" if fdp.ConsumeIntInRange(0, 1) else "replace")
     elif kind == 3:
         arg = Quoted(_string_bytes(fdp, 64))
     elif kind == 4:
@@ -133,18 +171,21 @@ def build_arg(fdp: Any, depth: int, leaves: list[Any]) -> Any:
 def expected_error(command: Command) -> type[Exception] | None:
     """What encoding ``command`` must raise, by the documented rules (first problem in
     the order the encoder meets it)."""
-    if not _TOKEN.match(command.name):
+    if not valid_atom(command.name):
         return ValueError
 
     def walk(arg: Any) -> type[Exception] | None:
-        if isinstance(arg, Atom):
+        if isinstance(arg, (Atom, Flag)):
             return None
         if isinstance(arg, bool):
             return TypeError
         if isinstance(arg, int):
             return None if 0 <= arg <= NUMBER64_MAX else ValueError
         if isinstance(arg, (bytes, str)):
-            data = arg.encode("utf-8") if isinstance(arg, str) else arg
+            try:
+                data = arg.encode("utf-8") if isinstance(arg, str) else arg
+            except UnicodeEncodeError:
+                return ValueError
             return ValueError if b"\x00" in data else None
         if isinstance(arg, Quoted):
             return ValueError if b"\x00" in arg.value else None
@@ -182,9 +223,10 @@ def server_read(wire: bytes) -> list[tuple[int, int, bool, bool]]:
         assert max(line_part, default=0) < 0x80, ("8-bit byte outside a literal", wire)
         assert wire.startswith(b"\r\n", i), ("bare CR or LF in a command line", wire)
         m = _ANNOUNCEMENT.search(wire, line_start, i)
-        if m is None or i + 2 == end:
+        if m is None:
             assert i + 2 == end, ("CRLF inside a command line", wire)
             return literals
+        assert i + 2 < end, ("the command ends with a literal announcement", wire)
         binary, size, plus = m.group(1) == b"~", int(m.group(2)), m.group(3) == b"+"
         start = i + 2
         assert start + size <= end, ("literal data cut short", wire)
@@ -234,6 +276,12 @@ def check_leaf(arg: Any, mode: LiteralMode) -> None:
         return
     if isinstance(arg, int):
         assert encoded == str(arg).encode(), (arg, encoded)
+        return
+    if isinstance(arg, Flag):
+        assert encoded == arg.value, (arg, encoded)
+        result = _PARSERS[1].parse(b"* FLAGS (" + encoded + b")")
+        assert isinstance(result, UntaggedResponse), result
+        assert result.data == (arg.value,), (arg, result)
         return
     if isinstance(arg, Literal) and arg.binary:
         response = b"* 1 FETCH (BINARY[] " + encoded + b")"

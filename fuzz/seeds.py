@@ -221,7 +221,7 @@ class Enc:
         self.w.choose(0, 6, nargs)
 
     def _string(self, kind: int, value: bytes, limit: int = 64) -> Enc:
-        self.w.choose(0, 9, kind).choose(0, limit, len(value)).take(value)
+        self.w.choose(0, 10, kind).choose(0, limit, len(value)).take(value)
         return self
 
     def atom(self, value: bytes) -> Enc:
@@ -230,8 +230,12 @@ class Enc:
     def bytes_(self, value: bytes) -> Enc:
         return self._string(1, value)
 
-    def str_(self, value: str) -> Enc:
-        return self._string(2, value.encode("utf-8"))
+    def str_(self, value: str, surrogates: bool = False) -> Enc:
+        self._string(2, value.encode("utf-8", "surrogateescape")).w.choose(0, 1, int(surrogates))
+        return self
+
+    def flag(self, value: bytes) -> Enc:
+        return self._string(10, value, 48)
 
     def quoted(self, value: bytes) -> Enc:
         return self._string(3, value)
@@ -241,26 +245,28 @@ class Enc:
         return self
 
     def int_(self, value: int) -> Enc:
-        self.w.choose(0, 9, 5).choose(0, len(fuzz_encoder.INTS) - 1, fuzz_encoder.INTS.index(value))
+        self.w.choose(0, 10, 5).choose(
+            0, len(fuzz_encoder.INTS) - 1, fuzz_encoder.INTS.index(value)
+        )
         return self
 
     def none(self) -> Enc:
-        self.w.choose(0, 9, 6)
+        self.w.choose(0, 10, 6)
         return self
 
     def list_(self, count: int) -> Enc:
-        self.w.choose(0, 9, 7).choose(0, 4, count)
+        self.w.choose(0, 10, 7).choose(0, 4, count)
         return self
 
     def long(self, size: int, fill: bytes, form: int) -> Enc:
-        self.w.choose(0, 9, 8).choose(
+        self.w.choose(0, 10, 8).choose(
             0, len(fuzz_encoder.LONG_SIZES) - 1, fuzz_encoder.LONG_SIZES.index(size)
         )
         self.w.choose(0, 8, len(fill)).take(fill).choose(0, 2, form)
         return self
 
     def bool_(self) -> Enc:
-        self.w.choose(0, 9, 9)
+        self.w.choose(0, 10, 9)
         return self
 
     def data(self) -> bytes:
@@ -306,6 +312,16 @@ def encoder_seeds() -> dict[str, bytes]:
         "int-out-of-range": Enc(b"X", 2).int_(-1).int_(2**64).data(),
         "bool": Enc(b"X", 1).bool_().data(),
         "invalid-name": Enc(b"BAD\r\nNAME", 0).data(),
+        "store-flags": Enc(b"STORE", 3)
+        .atom(b"1:5")
+        .atom(b"+FLAGS.SILENT")
+        .list_(3)
+        .flag(b"\\Seen")
+        .flag(b"$Forwarded")
+        .flag(b"bad]flag")
+        .data(),
+        "enable-announcement": Enc(b"X", 1).atom(b"{5+}").data(),
+        "unencodable-str": Enc(b"X", 1).str_("caf\udce9", surrogates=True).data(),
     }
 
 
