@@ -1103,3 +1103,12 @@ def test_cancel_withdraws_only_unsent_commands() -> None:
     assert queued.done and isinstance(queued.error, IllegalStateError)
     s.receive_data(first.tag + b" OK [READ-WRITE] done\r\n")
     assert s.data_to_send() == b""  # the withdrawn command is never sent
+
+
+def test_bye_greeting_fails_commands_queued_before_it() -> None:
+    s = Session()
+    queued = s.send(Command(b"CAPABILITY"))
+    s.receive_data(b"* BYE too many connections\r\n")
+    assert isinstance(queued.error, ConnectionClosedError)
+    assert "too many connections" in str(queued.error)
+    assert s.closed

@@ -450,6 +450,11 @@ class Session:
             self.state = ConnectionState.AUTHENTICATED
         elif response.status == b"BYE":
             self.bye = response
+            text = response.text.decode("utf-8", "replace")
+            refused = ConnectionClosedError(f"server refused the connection: BYE {text}")
+            for cmd in self._outbox:  # queued before the greeting: none will be answered
+                cmd.error = refused
+            self._outbox.clear()
             self.state = ConnectionState.LOGOUT
         else:
             raise ProtocolError(f"invalid greeting status {response.status!r}")
