@@ -398,7 +398,11 @@ class AsyncIMAPClient(FrontEnd):
         session = self._session
         pendings = [
             session.send(
-                r.command, claims=r.claims, on_continuation=r.on_continuation, route=r.route
+                r.command,
+                claims=r.claims,
+                on_continuation=r.on_continuation,
+                route=r.route,
+                literal_sink=r.literal_sink,
             )
             for r in requests
         ]
@@ -472,6 +476,7 @@ class AsyncIMAPClient(FrontEnd):
     thread = _awaitable(messages.thread)
     fetch = _awaitable(messages.fetch)
     fetch_many = _awaitable(messages.fetch_many)
+    fetch_to_file = _awaitable(messages.fetch_to_file)
     get_flags = _awaitable(messages.get_flags)
     add_flags = _awaitable(messages.add_flags)
     remove_flags = _awaitable(messages.remove_flags)

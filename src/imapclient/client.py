@@ -234,7 +234,11 @@ class IMAPClient(FrontEnd):
         session = self._session
         pendings = [
             session.send(
-                r.command, claims=r.claims, on_continuation=r.on_continuation, route=r.route
+                r.command,
+                claims=r.claims,
+                on_continuation=r.on_continuation,
+                route=r.route,
+                literal_sink=r.literal_sink,
             )
             for r in requests
         ]
@@ -330,6 +334,7 @@ class IMAPClient(FrontEnd):
     thread = _blocking(messages.thread)
     fetch = _blocking(messages.fetch)
     fetch_many = _blocking(messages.fetch_many)
+    fetch_to_file = _blocking(messages.fetch_to_file)
     get_flags = _blocking(messages.get_flags)
     add_flags = _blocking(messages.add_flags)
     remove_flags = _blocking(messages.remove_flags)

@@ -23,6 +23,7 @@ from ..exceptions import (
     IMAPClientReadOnlyError,
 )
 from ..protocol.encoder import Atom, Command
+from ..protocol.framing import LiteralRouter
 from ..protocol.responses import Response, ResponseCode, StatusResponse, UntaggedResponse
 from ..protocol.session import (
     ConnectionState,
@@ -62,6 +63,7 @@ class Request:
     claims: Iterable[bytes] | None = None
     on_continuation: ContinuationHandler | None = None
     route: RoutePredicate | None = None
+    literal_sink: LiteralRouter | None = None
 
 
 #: An operation: yields requests, receives their completed commands, returns a value.

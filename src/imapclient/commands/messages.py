@@ -11,6 +11,7 @@ from .. import imap_utf7
 from ..datetime_util import datetime_to_INTERNALDATE, datetime_to_native
 from ..exceptions import CapabilityError
 from ..protocol.encoder import ArgList, Atom, Command, Flag, Literal, Quoted
+from ..protocol.framing import Writable
 from ..protocol.responses import StatusResponse, UntaggedResponse
 from ..protocol.session import PendingCommand
 from ..response_types import Envelope, ResponseDict, SearchIds
@@ -186,6 +187,52 @@ def _fetch_request(ctx: Context, messages: Messages, data: Any, modifiers: Any) 
         args.append(_modifiers(modifiers))
     command = Command(_uid(ctx, b"FETCH"), args)
     return Request(command, claims=(b"FETCH",), route=message_route(ctx, message_set))
+
+
+def fetch_to_file(ctx: Context, message: int, sink: Writable, item: str = "BODY.PEEK[]") -> Op[int]:
+    """Write one message's ``item`` (``BODY.PEEK[]``, ``BINARY.PEEK[1]``, a partial
+    ``BODY.PEEK[]<0.1000000>`` ...) to ``sink`` (anything with ``write(bytes)``) as it
+    arrives, without holding it in memory; returns the number of bytes written.
+
+    Memory stays flat however large the message: the data goes from the socket to the
+    sink in chunks. If the message does not exist, nothing is written and 0 is returned.
+    If ``sink.write`` raises, the connection is closed (the rest of the literal cannot be
+    told apart from the next response).
+    """
+    require_selected(ctx)
+    if isinstance(message, bool) or not isinstance(message, int):
+        raise TypeError("fetch_to_file() takes one message id (an int)")
+    key = _response_key(item)
+    written = 0
+
+    class _Counting:
+        def write(self, data: bytes) -> None:
+            nonlocal written
+            sink.write(data)
+            written += len(data)
+
+    counting = _Counting()
+
+    def claim(prefix: bytes, size: int) -> Writable | None:
+        head = prefix[: prefix.rfind(b"{")].rstrip(b" ~").upper()
+        return counting if head.endswith((b" " + key, b"(" + key)) else None
+
+    request = _fetch_request(ctx, message, [item], None)
+    assert request is not None
+    request.literal_sink = claim
+    pending = yield request
+    check(pending)
+    keep_unsolicited(ctx, [r for r in pending.untagged if getattr(r, "name", None) != b"FETCH"])
+    return written
+
+
+_PARTIAL = re.compile(rb"<(\d+)\.\d+>\Z")
+
+
+def _response_key(item: str) -> bytes:
+    """The key a FETCH item comes back under: ``BODY.PEEK[]<0.100>`` -> ``BODY[]<0>``."""
+    key = item.encode("ascii", "replace").upper().replace(b".PEEK[", b"[")
+    return _PARTIAL.sub(rb"<\1>", key)
 
 
 def fetch_many(

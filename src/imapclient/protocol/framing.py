@@ -14,12 +14,26 @@ quadratic rescan). Limits are checked as data arrives, so a hostile announcement
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from typing import Protocol
 
 from ..exceptions import ConnectionClosedError, LimitExceededError, ProtocolError
 from .limits import DEFAULT_LIMITS, Limits
 from .tolerances import DEFAULT_TOLERANCES, Tolerance
 
-__all__ = ["Framer"]
+__all__ = ["Framer", "LiteralRouter", "Writable"]
+
+
+class Writable(Protocol):
+    """Where a streamed literal goes: anything with ``write(bytes)`` (a file, a socket
+    file, a hash object wrapper)."""
+
+    def write(self, data: bytes, /) -> object: ...
+
+
+#: Given the response so far (ending in the literal's announcement) and the literal's
+#: size, returns where to stream it, or None to buffer it as usual.
+LiteralRouter = Callable[[bytes, int], Writable | None]
 
 # A literal announcement at the very end of a line (the line end itself already removed).
 _LITERAL_TAIL = re.compile(rb"~?\{(\d+)\}\Z")
@@ -40,7 +54,11 @@ class Framer:
         "_literal_end",
         "_literal_start",
         "_scan",
+        "_sink",
+        "_sink_left",
+        "_sink_size",
         "limits",
+        "literal_router",
         "tolerances",
     )
 
@@ -56,6 +74,11 @@ class Framer:
         self._literal_start = 0
         self._literal_end = -1  # end of a pending literal, or -1 when reading a line
         self._closed = False
+        #: Decides which literals are streamed to a sink instead of being buffered.
+        self.literal_router: LiteralRouter | None = None
+        self._sink: Writable | None = None  # the sink of the literal being streamed
+        self._sink_left = 0
+        self._sink_size = 0
 
     def feed(self, data: bytes | bytearray | memoryview) -> None:
         """Add bytes received from the server."""
@@ -78,6 +101,7 @@ class Framer:
         self._buf.clear()
         self._line_start = self._scan = 0
         self._literal_end = -1
+        self._sink = None
         return dropped
 
     def next_response(self) -> bytes | None:
@@ -89,6 +113,17 @@ class Framer:
         buf = self._buf
         limits = self.limits
         while True:
+            if self._sink is not None:
+                # A streamed literal: hand over what has arrived and keep none of it.
+                start = self._line_start
+                n = min(len(buf) - start, self._sink_left)
+                if n:
+                    self._sink.write(bytes(buf[start : start + n]))
+                    del buf[start : start + n]
+                    self._sink_left -= n
+                if self._sink_left:
+                    return None
+                self._sink = None
             if self._literal_end >= 0:
                 if len(buf) < self._literal_end:
                     return None
@@ -137,6 +172,15 @@ class Framer:
                     limit="max_literal_size",
                     value=size,
                 )
+            sink = self.literal_router(bytes(buf[:line_end]), size) if self.literal_router else None
+            if sink is not None and size:
+                # The parser will see an empty literal; the data goes to the sink.
+                brace = buf.rfind(b"{", self._line_start, line_end)
+                buf[brace + 1 : line_end - 1] = b"0"
+                lf -= (line_end - 1) - (brace + 2)
+                self._sink, self._sink_left, self._sink_size = sink, size, size
+                self._line_start = self._scan = lf + 1
+                continue
             if lf + 1 + size > limits.max_response_size:
                 raise self._response_too_large(lf + 1 + size)
             self._literal_start = lf + 1
@@ -149,6 +193,12 @@ class Framer:
         incomplete; a partial response is never returned as if it were whole.
         """
         self._closed = True
+        if self._sink is not None:
+            got = self._sink_size - self._sink_left
+            raise ConnectionClosedError(
+                f"connection closed in the middle of a literal ({got} of {self._sink_size} "
+                "bytes received); what was written to the sink is incomplete"
+            )
         if self._literal_end > len(self._buf):
             size = self._literal_end - self._literal_start
             got = len(self._buf) - self._literal_start

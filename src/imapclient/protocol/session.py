@@ -29,7 +29,7 @@ from ..exceptions import (
     ProtocolError,
 )
 from .encoder import Command, LiteralMode, encode_command, redacted
-from .framing import Framer
+from .framing import Framer, LiteralRouter, Writable
 from .limits import DEFAULT_LIMITS, Limits
 from .parser import Parser
 from .responses import ContinuationRequest, Response, StatusResponse, UntaggedResponse
@@ -151,6 +151,7 @@ class PendingCommand:
     segments: deque[bytes] = field(repr=False)
     on_continuation: ContinuationHandler | None = field(default=None, repr=False)
     route: RoutePredicate | None = field(default=None, repr=False)
+    literal_sink: LiteralRouter | None = field(default=None, repr=False)
     untagged: list[Response] = field(default_factory=list)
     result: StatusResponse | None = None
     error: IMAPClientError | None = None
@@ -193,6 +194,7 @@ class Session:
     ) -> None:
         self.limits = limits
         self._framer = Framer(limits, tolerances)
+        self._framer.literal_router = self._route_literal
         self._parser = Parser(limits, tolerances)
         self._tag_prefix = tag_prefix
         self._tag_counter = 0
@@ -253,6 +255,7 @@ class Session:
         claims: Iterable[bytes] | None = None,
         on_continuation: ContinuationHandler | None = None,
         route: RoutePredicate | None = None,
+        literal_sink: LiteralRouter | None = None,
     ) -> PendingCommand:
         """Queue ``command``; its bytes come out of :meth:`data_to_send`.
 
@@ -261,7 +264,9 @@ class Session:
         (AUTHENTICATE): it receives the challenge text and returns the response line
         (without CRLF), or None to cancel. ``route`` narrows the claim to the responses
         that belong to this command, which lets commands with the same kind of untagged
-        answer (FETCHes of disjoint UID sets) be in flight together.
+        answer (FETCHes of disjoint UID sets) be in flight together. ``literal_sink``
+        may claim literals of this command's responses as they are announced, to stream
+        them to a writable instead of buffering them.
         """
         if self.error is not None:
             raise self.error
@@ -276,7 +281,9 @@ class Session:
             claim_set = _DEFAULT_CLAIMS.get(command.name.upper(), frozenset())
         else:
             claim_set = claims if claims is ALL_UNTAGGED else frozenset(claims)
-        pending = PendingCommand(tag, command, claim_set, segments, on_continuation, route)
+        pending = PendingCommand(
+            tag, command, claim_set, segments, on_continuation, route, literal_sink
+        )
         self._outbox.append(pending)
         return pending
 
@@ -401,6 +408,16 @@ class Session:
             raise IllegalStateError("no STARTTLS is in progress")
         self._tls_pending = False
         self._framer = Framer(self.limits, self._framer.tolerances)
+        self._framer.literal_router = self._route_literal
+
+    def _route_literal(self, prefix: bytes, size: int) -> Writable | None:
+        # A literal is streamed only if a command in flight asks for it.
+        for cmd in self._in_flight.values():
+            if cmd.literal_sink is not None:
+                sink = cmd.literal_sink(prefix, size)
+                if sink is not None:
+                    return sink
+        return None
 
     def _on_eof(self) -> None:
         try:
