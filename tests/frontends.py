@@ -178,6 +178,8 @@ class BlockingAdapter:
         if name.startswith("__") or name in ("_client", "_loop", "_thread", "_closed"):
             raise AttributeError(name)
         attr = getattr(self._client, name)
+        if inspect.isasyncgenfunction(attr):
+            return functools.wraps(attr)(lambda *a, **k: self._iterate(attr(*a, **k)))
         if not inspect.iscoroutinefunction(attr):
             return attr
         closing = name in self._CLOSING
@@ -193,6 +195,17 @@ class BlockingAdapter:
                 self.close()
 
         return blocking
+
+    def _iterate(self, agen: Any) -> Any:
+        """An async iterator, consumed item by item on the adapter's loop."""
+        try:
+            while True:
+                try:
+                    yield self._call(agen.__anext__())
+                except StopAsyncIteration:
+                    return
+        finally:
+            self._call(agen.aclose())
 
     def __setattr__(self, name: str, value: Any) -> None:
         if name.startswith("_"):

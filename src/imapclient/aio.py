@@ -21,11 +21,12 @@ import inspect
 import shlex
 import ssl as ssl_lib
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from types import TracebackType
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from .commands import auth, base, folders, idle, messages, server
+from .commands import messages as messages_mod
 from .commands.base import Op, Request
 from .exceptions import (
     ConnectionClosedError,
@@ -477,6 +478,25 @@ class AsyncIMAPClient(FrontEnd):
     fetch = _awaitable(messages.fetch)
     fetch_many = _awaitable(messages.fetch_many)
     fetch_to_file = _awaitable(messages.fetch_to_file)
+    esearch = _awaitable(messages.esearch)
+
+    async def iter_fetch(
+        self,
+        messages: Iterable[int],
+        data: Any,
+        chunk_size: int = 500,
+        in_flight: int = 4,
+        modifiers: Any = None,
+    ) -> AsyncIterator[tuple[int, Any]]:
+        """As :meth:`IMAPClient.iter_fetch`, as an async iterator::
+
+        async for uid, data in client.iter_fetch(uids, ["FLAGS"]):
+            ...
+        """
+        for window in messages_mod.fetch_windows(messages, chunk_size, in_flight):
+            for item in (await self.fetch_many(window, data, modifiers)).items():
+                yield item
+
     get_flags = _awaitable(messages.get_flags)
     add_flags = _awaitable(messages.add_flags)
     remove_flags = _awaitable(messages.remove_flags)

@@ -12,11 +12,12 @@ from __future__ import annotations
 import functools
 import inspect
 import ssl as ssl_lib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from types import TracebackType
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from .commands import auth, base, folders, idle, messages, server
+from .commands import messages as messages_mod
 from .commands.base import Op, Request
 from .exceptions import (
     ConnectionClosedError,
@@ -335,6 +336,26 @@ class IMAPClient(FrontEnd):
     fetch = _blocking(messages.fetch)
     fetch_many = _blocking(messages.fetch_many)
     fetch_to_file = _blocking(messages.fetch_to_file)
+    esearch = _blocking(messages.esearch)
+
+    def iter_fetch(
+        self,
+        messages: Iterable[int],
+        data: Any,
+        chunk_size: int = 500,
+        in_flight: int = 4,
+        modifiers: Any = None,
+    ) -> Iterator[tuple[int, Any]]:
+        """Fetch ``data`` for many messages in chunks of ``chunk_size`` ids, with up to
+        ``in_flight`` FETCH commands pipelined, yielding ``(msgid, data)`` as each window
+        completes: a large mailbox is walked without holding every result at once::
+
+            for uid, data in client.iter_fetch(client.search(), ["FLAGS", "RFC822.SIZE"]):
+                ...
+        """
+        for window in messages_mod.fetch_windows(messages, chunk_size, in_flight):
+            yield from self.fetch_many(window, data, modifiers).items()
+
     get_flags = _blocking(messages.get_flags)
     add_flags = _blocking(messages.add_flags)
     remove_flags = _blocking(messages.remove_flags)

@@ -37,7 +37,12 @@ ASYNC_ONLY = {"connect", "create", "idle_events"}
 #: Methods each front end writes itself, because they are about its I/O (the
 #: transport, the loop, waiting while idling) rather than about a command. Any other
 #: method must be generated from an operation of imapclient.commands.
+#: Iterators that loop over an operation (fetch_many) in each front end: a generator on
+#: IMAPClient, an async generator on AsyncIMAPClient.
+ITERATORS = {"iter_fetch"}
+
 HAND_WRITTEN = {
+    "iter_fetch",
     "drain_unsolicited",
     "idle",
     "idle_check",
@@ -84,7 +89,10 @@ def test_every_blocking_method_is_a_coroutine_with_the_same_parameters(name: str
     assert not inspect.iscoroutinefunction(blocking)
     assert hasattr(AsyncIMAPClient, name), f"AsyncIMAPClient has no {name}"
     awaitable = getattr(AsyncIMAPClient, name)
-    assert inspect.iscoroutinefunction(awaitable), f"AsyncIMAPClient.{name} is not async"
+    if inspect.isgeneratorfunction(blocking):  # an iterator: an async iterator there
+        assert inspect.isasyncgenfunction(awaitable), f"AsyncIMAPClient.{name} is not async"
+    else:
+        assert inspect.iscoroutinefunction(awaitable), f"AsyncIMAPClient.{name} is not async"
     assert parameters(awaitable) == parameters(blocking)
 
 
@@ -110,6 +118,9 @@ def test_the_async_client_adds_only_connect_create_and_idle_events() -> None:
     for name in public_names(AsyncIMAPClient) - ASYNC_ONLY - PROPERTIES:
         attr = getattr(AsyncIMAPClient, name)
         if callable(attr) and not isinstance(attr, type):
+            if name in ITERATORS:  # async iterators over an operation
+                assert inspect.isasyncgenfunction(attr), name
+                continue
             assert inspect.iscoroutinefunction(attr), name
     assert inspect.iscoroutinefunction(AsyncIMAPClient.connect)
     assert inspect.iscoroutinefunction(AsyncIMAPClient.create)
