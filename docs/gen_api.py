@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import imapclient
-from imapclient import aio, client, exceptions, response_types, sasl, transport
+from imapclient import aio, client, config, exceptions, oauth2, response_types, sasl, transport
 
 OUT = Path(__file__).with_name("api.md")
 
@@ -87,6 +87,8 @@ def render() -> str:
         ("Exceptions (`imapclient.exceptions`)", exceptions),
         ("Transport options (`imapclient.transport`)", transport),
         ("SASL mechanisms (`imapclient.sasl`)", sasl),
+        ("Configuration files (`imapclient.config`)", config),
+        ("OAuth2 tokens (`imapclient.oauth2`)", oauth2),
     ):
         parts.append(f"## {title}\n")
         parts.append(_doc(module) + "\n")

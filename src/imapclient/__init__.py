@@ -7,6 +7,7 @@ in :mod:`imapclient.protocol` (sans-IO), every operation once in
 
 from .aio import AsyncIMAPClient
 from .client import IMAPClient
+from .config import ConfigError
 from .exceptions import (
     CapabilityError,
     CommandError,
@@ -19,6 +20,7 @@ from .exceptions import (
     ProtocolError,
     TLSRequiredError,
 )
+from .oauth2 import OAuth2Error
 from .response_types import (
     Address,
     BodyData,
@@ -67,6 +69,7 @@ __all__ = [
     "BodyData",
     "CapabilityError",
     "CommandError",
+    "ConfigError",
     "Envelope",
     "IMAPClient",
     "IMAPClientAbortError",
@@ -77,6 +80,7 @@ __all__ = [
     "LoginError",
     "MailboxQuotaRoots",
     "Namespace",
+    "OAuth2Error",
     "ProtocolError",
     "Quota",
     "SearchIds",
