@@ -80,6 +80,13 @@ class _StreamProtocol(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         self.client._on_data(data)
 
+    def pause_writing(self) -> None:
+        self.client._write_paused = True
+
+    def resume_writing(self) -> None:
+        self.client._write_paused = False
+        self.client._flush()  # a streamed literal goes on
+
     def eof_received(self) -> bool:
         self.client._on_data(b"")
         return False
@@ -152,6 +159,7 @@ class AsyncIMAPClient(FrontEnd):
         self._waiters: list[tuple[Callable[[], bool], asyncio.Future[None]]] = []
         self._timer: asyncio.TimerHandle | None = None
         self._idle_events: IdleEvents | None = None
+        self._write_paused = False  # the transport's buffer is full (flow control)
 
     @classmethod
     async def create(cls, *args: Any, **kwargs: Any) -> AsyncIMAPClient:
@@ -421,17 +429,26 @@ class AsyncIMAPClient(FrontEnd):
         return pendings
 
     def _flush(self) -> None:
-        data = self._session.data_to_send()
-        if not data:
-            return
-        self._log_sent()
-        transport = self._transport
-        if isinstance(transport, asyncio.SubprocessTransport):
-            pipe = transport.get_pipe_transport(0)
-            assert isinstance(pipe, asyncio.WriteTransport)
-            pipe.write(data)
-        elif isinstance(transport, asyncio.WriteTransport):
-            transport.write(data)
+        # Write what may go now; a streamed literal waits while the transport's buffer is
+        # full and goes on from resume_writing(), so it is never all in memory.
+        while not self._write_paused:
+            try:
+                data = self._session.data_to_send()
+            except IMAPClientAbortError:
+                self._close_transport()
+                return
+            if not data:
+                return
+            self._log_sent()
+            transport = self._transport
+            if isinstance(transport, asyncio.SubprocessTransport):
+                pipe = transport.get_pipe_transport(0)
+                assert isinstance(pipe, asyncio.WriteTransport)
+                pipe.write(data)
+            elif isinstance(transport, asyncio.WriteTransport):
+                transport.write(data)
+            else:
+                return
 
     # -- the API: operations of the command layer ---------------------------------------
 

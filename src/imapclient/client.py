@@ -264,8 +264,8 @@ class IMAPClient(FrontEnd):
             raise
 
     def _flush(self) -> None:
-        data = self._session.data_to_send()
-        if data:
+        # A streamed literal comes out in chunks: write until nothing more may go now.
+        while data := self._session.data_to_send():
             self._log_sent()
             assert self._transport is not None
             try:

@@ -98,3 +98,33 @@ def test_eof_in_a_streamed_literal_says_the_sink_is_incomplete() -> None:
     assert sink.getvalue() == b"x" * 40 and framer.buffered < 100
     with pytest.raises(ConnectionClosedError, match="40 of 100"):
         framer.eof()
+
+
+def test_append_streams_a_large_message_from_a_file(imap_account, client, tmp_path) -> None:
+    raw = big_message(20 * 1024 * 1024)
+    path = tmp_path / "big.eml"
+    path.write_bytes(raw)
+    with path.open("rb") as source:
+        tracemalloc.start()
+        try:
+            result = client.append("INBOX", source, flags=[b"\\Seen"])
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+    assert result.code is not None and result.code.name == b"APPENDUID"
+    assert peak < 8 * 1024 * 1024, f"peak Python allocation {peak} bytes while appending"
+    client.select_folder("INBOX")
+    sink = HashingSink()
+    uid = max(client.search())
+    assert client.fetch_to_file(uid, sink) == len(raw)
+    assert sink.digest.hexdigest() == hashlib.sha256(raw).hexdigest()
+    assert b"\\Seen" in client.get_flags(uid)[uid]
+
+
+def test_append_from_a_seekable_stream_without_a_file(imap_account, client) -> None:
+    stream = io.BytesIO(b"skipped\r\nSubject: from a stream\r\n\r\nbody\r\n")
+    stream.seek(9)  # only what remains after the current position is sent
+    client.append("INBOX", stream)
+    client.select_folder("INBOX")
+    uid = max(client.search())
+    assert client.fetch(uid, ["BODY.PEEK[]"])[uid][b"BODY[]"].startswith(b"Subject: from a")

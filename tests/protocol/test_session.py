@@ -4,6 +4,8 @@ comes out of data_to_send(). No sockets."""
 
 from __future__ import annotations
 
+import io
+
 import pytest
 
 from imapclient.exceptions import (
@@ -1112,3 +1114,35 @@ def test_bye_greeting_fails_commands_queued_before_it() -> None:
     assert isinstance(queued.error, ConnectionClosedError)
     assert "too many connections" in str(queued.error)
     assert s.closed
+
+
+# --- streamed literals (LiteralSource) --------------------------------------------------
+
+
+def test_a_streamed_literal_waits_for_the_continuation_and_comes_in_chunks() -> None:
+    from imapclient.protocol.encoder import LiteralSource
+
+    s = greeted()  # no LITERAL+: synchronising literals
+    data = bytes(range(256)).replace(b"\x00", b"x") * 4096  # 1 MiB, no NUL
+    source = LiteralSource(io.BytesIO(data), len(data))
+    p = s.send(Command(b"APPEND", [b"INBOX", Literal(source)]))
+    assert s.data_to_send() == p.tag + b" APPEND INBOX {%d}\r\n" % len(data)
+    assert s.data_to_send() == b""  # nothing before the "+"
+    s.receive_data(b"+ go ahead\r\n")
+    chunks = []
+    while chunk := s.data_to_send():
+        chunks.append(chunk)
+    assert b"".join(chunks) == data + b"\r\n"
+    assert max(len(c) for c in chunks) <= LiteralSource.CHUNK + 2
+    s.receive_data(p.tag + b" OK appended\r\n")
+    assert p.result is not None and p.result.status == b"OK"
+
+
+def test_a_source_shorter_than_announced_ends_the_connection() -> None:
+    from imapclient.protocol.encoder import LiteralSource
+
+    s = greeted(b"* OK [CAPABILITY IMAP4rev1 LITERAL+] hi\r\n")
+    p = s.send(Command(b"APPEND", [b"INBOX", Literal(LiteralSource(io.BytesIO(b"abc"), 10))]))
+    with pytest.raises(IMAPClientAbortError, match="3 of 10"):
+        s.data_to_send()
+    assert isinstance(p.error, IMAPClientAbortError) and s.closed

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable, Sequence
 from datetime import datetime
@@ -10,7 +11,7 @@ from typing import Any
 from .. import imap_utf7
 from ..datetime_util import datetime_to_INTERNALDATE, datetime_to_native
 from ..exceptions import CapabilityError
-from ..protocol.encoder import ArgList, Atom, Command, Flag, Literal, Quoted
+from ..protocol.encoder import ArgList, Atom, Command, Flag, Literal, LiteralSource, Quoted
 from ..protocol.framing import Writable
 from ..protocol.responses import StatusResponse, UntaggedResponse
 from ..protocol.session import PendingCommand
@@ -476,32 +477,52 @@ def set_gmail_labels(
 # -- append, copy, move, expunge ----------------------------------------------------------
 
 
-def _message_bytes(msg: str | bytes) -> bytes:
+def _message_data(msg: Any) -> bytes | LiteralSource:
+    """A message as literal data: bytes, or a file-like object read while sending."""
     if isinstance(msg, str):
-        msg = msg.encode("utf-8")
-    if not isinstance(msg, (bytes, bytearray, memoryview)):
-        raise TypeError(f"a message must be str or bytes, not {type(msg).__name__}")
-    return bytes(msg)
+        return msg.encode("utf-8")
+    if isinstance(msg, (bytes, bytearray, memoryview)):
+        return bytes(msg)
+    if hasattr(msg, "read"):
+        return LiteralSource(msg, _remaining_size(msg))
+    raise TypeError(f"a message must be str, bytes or a binary file, not {type(msg).__name__}")
 
 
-def _append_args(msg: str | bytes, flags: FlagsArg, msg_time: datetime | None) -> list[Any]:
+def _remaining_size(stream: Any) -> int:
+    # The literal's size is announced first: from the file, or by seeking to its end.
+    try:
+        return int(os.fstat(stream.fileno()).st_size - stream.tell())
+    except (AttributeError, OSError, ValueError):
+        pass
+    try:
+        position = stream.tell()
+        end = stream.seek(0, os.SEEK_END)
+        stream.seek(position)
+        return int(end - position)
+    except (AttributeError, OSError, ValueError) as exc:
+        raise TypeError("a file-like message must be seekable (its size is sent first)") from exc
+
+
+def _append_args(msg: Any, flags: FlagsArg, msg_time: datetime | None) -> list[Any]:
     args: list[Any] = []
     flag_atoms = _flag_atoms(flags) if flags else []
     args.append(ArgList(flag_atoms))
     if msg_time is not None:
         args.append(Quoted(datetime_to_INTERNALDATE(msg_time).encode("ascii")))
-    args.append(Literal(_message_bytes(msg)))
+    args.append(Literal(_message_data(msg)))
     return args
 
 
 def append(
     ctx: Context,
     folder: str | bytes,
-    msg: str | bytes,
+    msg: Any,
     flags: FlagsArg = (),
     msg_time: datetime | None = None,
 ) -> Op[StatusText]:
-    """Append a message to ``folder``; returns the server's text. With UIDPLUS the
+    """Append a message to ``folder``; returns the server's text. ``msg`` is str, bytes,
+    or a binary file (seekable), which is sent in chunks as it is read, so a large
+    message never has to be in memory. With UIDPLUS the
     result's ``.code.value`` is an ``AppendUid(uidvalidity, uids)``.
 
     ``msg_time`` sets the internal date; a naive datetime is taken as local time."""

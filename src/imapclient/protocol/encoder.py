@@ -18,7 +18,7 @@ import enum
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Union
+from typing import Protocol, Union
 
 __all__ = [
     "Atom",
@@ -26,6 +26,7 @@ __all__ = [
     "Flag",
     "Literal",
     "LiteralMode",
+    "LiteralSource",
     "Quoted",
     "encode_command",
     "redacted",
@@ -107,10 +108,50 @@ class Quoted:
 @dataclass(frozen=True, slots=True)
 class Literal:
     """A string always sent as a literal (a message for APPEND). ``binary`` sends it as
-    ``literal8`` (``~{n}``, RFC 3516), the only form that may contain NUL."""
+    ``literal8`` (``~{n}``, RFC 3516), the only form that may contain NUL. ``value`` may
+    also be a :class:`LiteralSource`, read as it is sent."""
 
-    value: bytes | bytearray | memoryview
+    value: bytes | bytearray | memoryview | LiteralSource
     binary: bool = False
+
+
+class Readable(Protocol):
+    def read(self, size: int, /) -> bytes: ...
+
+
+class LiteralSource:
+    """Literal data read from a file-like ``source`` while it is sent, ``size`` bytes in
+    all, in chunks, so that a large message never has to be in memory."""
+
+    CHUNK = 256 * 1024
+
+    def __init__(self, source: Readable, size: int) -> None:
+        if size < 0:
+            raise ValueError("a literal's size cannot be negative")
+        self.source = source
+        self.size = size
+        self.left = size
+        self.binary = False  # set by the encoder
+
+    @property
+    def exhausted(self) -> bool:
+        return self.left == 0
+
+    def read_chunk(self) -> bytes:
+        """The next chunk. Raises ValueError if the source ends early or (outside a
+        binary literal) holds NUL; by then part of the command is sent."""
+        wanted = min(self.CHUNK, self.left)
+        data = self.source.read(wanted)
+        while len(data) < wanted:
+            more = self.source.read(wanted - len(data))
+            if not more:
+                sent = self.size - self.left + len(data)
+                raise ValueError(f"the literal's source ended after {sent} of {self.size} bytes")
+            data += more
+        if not self.binary and b"\x00" in data:
+            raise ValueError("NUL cannot be sent in a literal; use a binary literal (BINARY)")
+        self.left -= len(data)
+        return bytes(data)
 
 
 Arg = Union[bytes, str, int, Atom, Flag, Quoted, Literal, "ArgList", None]
@@ -138,9 +179,14 @@ class Command:
         return f"Command(name={self.name!r}, args={args}, sensitive={self.sensitive})"
 
 
-def encode_command(tag: bytes, command: Command, mode: LiteralMode) -> list[bytes]:
-    """Encode ``command`` with ``tag`` into segments (see the module docstring)."""
-    segments: list[bytes] = []
+Segment = bytes | LiteralSource
+
+
+def encode_command(tag: bytes, command: Command, mode: LiteralMode) -> list[Segment]:
+    """Encode ``command`` with ``tag`` into segments (see the module docstring). A
+    :class:`LiteralSource` is a segment of its own, read while it is sent; only after a
+    segment ending in a synchronising literal's announcement does the client wait."""
+    segments: list[Segment] = []
     line = bytearray(tag)
     line += b" "
     line += Atom(command.name).value
@@ -163,7 +209,7 @@ def redacted(tag: bytes, command: Command) -> bytes:
     return b" ".join(parts)
 
 
-def _encode_arg(arg: Arg, line: bytearray, segments: list[bytes], mode: LiteralMode) -> None:
+def _encode_arg(arg: Arg, line: bytearray, segments: list[Segment], mode: LiteralMode) -> None:
     if isinstance(arg, (Atom, Flag)):
         line += arg.value
     elif isinstance(arg, (bytes, str)):
@@ -176,8 +222,17 @@ def _encode_arg(arg: Arg, line: bytearray, segments: list[bytes], mode: LiteralM
         if not 0 <= arg <= NUMBER64_MAX:
             raise ValueError(f"IMAP numbers are 0 to {NUMBER64_MAX}, not {arg}")
         line += str(arg).encode("ascii")
+    elif isinstance(arg, Literal) and isinstance(arg.value, LiteralSource):
+        source = arg.value
+        source.binary = arg.binary
+        _literal_header(source.size, arg.binary, line, segments, mode)
+        segments.append(bytes(line))
+        line.clear()
+        segments.append(source)
     elif isinstance(arg, Literal):
-        _encode_literal(bytes(arg.value), arg.binary, line, segments, mode)
+        value = arg.value
+        assert not isinstance(value, LiteralSource)
+        _encode_literal(bytes(value), arg.binary, line, segments, mode)
     elif isinstance(arg, ArgList):
         line += b"("
         for i, item in enumerate(arg.items):
@@ -192,7 +247,7 @@ def _encode_arg(arg: Arg, line: bytearray, segments: list[bytes], mode: LiteralM
 
 
 def _encode_string(
-    value: bytes, line: bytearray, segments: list[bytes], mode: LiteralMode, *, allow_atom: bool
+    value: bytes, line: bytearray, segments: list[Segment], mode: LiteralMode, *, allow_atom: bool
 ) -> None:
     if b"\x00" in value:
         raise ValueError("NUL cannot be sent in an IMAP string")
@@ -207,11 +262,17 @@ def _encode_string(
 
 
 def _encode_literal(
-    value: bytes, binary: bool, line: bytearray, segments: list[bytes], mode: LiteralMode
+    value: bytes, binary: bool, line: bytearray, segments: list[Segment], mode: LiteralMode
 ) -> None:
     if not binary and b"\x00" in value:
         raise ValueError("NUL cannot be sent in a literal; use a binary literal (BINARY)")
-    size = len(value)
+    _literal_header(len(value), binary, line, segments, mode)
+    line += value
+
+
+def _literal_header(
+    size: int, binary: bool, line: bytearray, segments: list[Segment], mode: LiteralMode
+) -> None:
     non_sync = mode is LiteralMode.LITERAL_PLUS or (
         mode is LiteralMode.LITERAL_MINUS and size <= LITERAL_MINUS_MAX
     )
@@ -221,7 +282,6 @@ def _encode_literal(
     if not non_sync:
         segments.append(bytes(line))
         line.clear()
-    line += value
 
 
 def _to_bytes(value: bytes | str) -> bytes:
@@ -239,11 +299,12 @@ def _describe(arg: Arg) -> bytes:
     if isinstance(arg, (Atom, Flag)):
         return arg.value
     if isinstance(arg, Literal):
-        return b"{%d bytes}" % len(arg.value)
+        size = arg.value.size if isinstance(arg.value, LiteralSource) else len(arg.value)
+        return b"{%d bytes}" % size
     if isinstance(arg, ArgList):
         return b"(" + b" ".join(_describe(a) for a in arg.items) + b")"
     line = bytearray()
-    segments: list[bytes] = []
+    segments: list[Segment] = []
     try:
         _encode_arg(arg, line, segments, LiteralMode.LITERAL_PLUS)
     except (ValueError, TypeError):

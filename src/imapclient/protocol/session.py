@@ -28,7 +28,7 @@ from ..exceptions import (
     LimitExceededError,
     ProtocolError,
 )
-from .encoder import Command, LiteralMode, encode_command, redacted
+from .encoder import Command, LiteralMode, LiteralSource, Segment, encode_command, redacted
 from .framing import Framer, LiteralRouter, Writable
 from .limits import DEFAULT_LIMITS, Limits
 from .parser import Parser
@@ -86,6 +86,9 @@ _DEFAULT_CLAIMS: dict[bytes, frozenset[bytes]] = {
     b"ID": frozenset({b"ID"}),
     b"LOGOUT": frozenset({b"BYE"}),
 }
+
+# A segment ending like this announces a synchronising literal: wait for "+" after it.
+_SYNC_ANNOUNCEMENT = re.compile(rb"\{\d+\}\r\n\Z")
 
 # What an answer to a continuation request may hold: one line, printable ASCII (base64).
 _CONTINUATION_ANSWER = re.compile(rb"[\x20-\x7e]*\Z")
@@ -148,7 +151,7 @@ class PendingCommand:
     command: Command
     claims: frozenset[bytes] = field(repr=False)
     # The encoded bytes still to send hold the arguments verbatim: keep them out of reprs.
-    segments: deque[bytes] = field(repr=False)
+    segments: deque[Segment] = field(repr=False)
     on_continuation: ContinuationHandler | None = field(default=None, repr=False)
     route: RoutePredicate | None = field(default=None, repr=False)
     literal_sink: LiteralRouter | None = field(default=None, repr=False)
@@ -334,12 +337,30 @@ class Session:
             if cmd.tag not in self._in_flight:
                 self._in_flight[cmd.tag] = cmd
                 self.sent_log.append(redacted(cmd.tag, cmd.command))
-            out += cmd.segments.popleft()
-            if cmd.segments:
-                cmd.awaiting_continuation = True
-                break
-            self._outbox.popleft()
+            item = cmd.segments[0]
+            if isinstance(item, LiteralSource):
+                out += self._read_source(item)
+                if not item.exhausted:
+                    return bytes(out)  # the rest on the next calls: memory stays bounded
+                cmd.segments.popleft()
+            else:
+                out += item
+                cmd.segments.popleft()
+                if cmd.segments and _SYNC_ANNOUNCEMENT.search(item):
+                    cmd.awaiting_continuation = True  # the literal waits for "+"
+                    break
+            if not cmd.segments:
+                self._outbox.popleft()
         return bytes(out)
+
+    def _read_source(self, source: LiteralSource) -> bytes:
+        try:
+            return source.read_chunk()
+        except ValueError as exc:
+            # Part of the command is on the wire and cannot be taken back.
+            error = IMAPClientAbortError(f"{exc}; the connection cannot go on")
+            self._fail_all(error)
+            raise error from exc
 
     def _may_send(self, cmd: PendingCommand) -> bool:
         """May ``cmd`` be sent while the commands now in flight are unanswered?"""
