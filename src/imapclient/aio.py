@@ -36,10 +36,7 @@ from .exceptions import (
     TLSRequiredError,
 )
 from .frontend import FrontEnd, logger
-from .protocol.limits import DEFAULT_LIMITS, Limits
 from .protocol.session import ConnectionState, PendingCommand
-from .protocol.tolerances import DEFAULT_TOLERANCES, Tolerance
-from .transport import SocketTimeout
 
 __all__ = ["AsyncIMAPClient", "IdleEvents"]
 
@@ -128,32 +125,7 @@ class AsyncIMAPClient(FrontEnd):
     stays usable.
     """
 
-    def __init__(
-        self,
-        host: str,
-        port: int | None = None,
-        use_uid: bool = True,
-        ssl: bool = True,
-        stream: bool = False,
-        ssl_context: ssl_lib.SSLContext | None = None,
-        timeout: float | SocketTimeout | None = None,
-        *,
-        limits: Limits = DEFAULT_LIMITS,
-        tolerances: Tolerance = DEFAULT_TOLERANCES,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(
-            host,
-            port,
-            use_uid,
-            ssl,
-            stream,
-            ssl_context,
-            timeout,
-            limits=limits,
-            tolerances=tolerances,
-            **kwargs,
-        )
+    def _start(self) -> None:
         self._transport: asyncio.BaseTransport | None = None
         self._protocol: asyncio.BaseProtocol | None = None
         self._waiters: list[tuple[Callable[[], bool], asyncio.Future[None]]] = []

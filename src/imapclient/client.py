@@ -26,10 +26,8 @@ from .exceptions import (
     TLSRequiredError,
 )
 from .frontend import FrontEnd, logger
-from .protocol.limits import DEFAULT_LIMITS, Limits
 from .protocol.session import ConnectionState, PendingCommand
-from .protocol.tolerances import DEFAULT_TOLERANCES, Tolerance
-from .transport import ProcessTransport, SocketTimeout, SocketTransport
+from .transport import ProcessTransport, SocketTransport
 
 __all__ = ["IMAPClient"]
 
@@ -80,32 +78,7 @@ class IMAPClient(FrontEnd):
     datetimes rather than aware ones), ``debug`` and ``log_file`` (see :attr:`debug`).
     """
 
-    def __init__(
-        self,
-        host: str,
-        port: int | None = None,
-        use_uid: bool = True,
-        ssl: bool = True,
-        stream: bool = False,
-        ssl_context: ssl_lib.SSLContext | None = None,
-        timeout: float | SocketTimeout | None = None,
-        *,
-        limits: Limits = DEFAULT_LIMITS,
-        tolerances: Tolerance = DEFAULT_TOLERANCES,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(
-            host,
-            port,
-            use_uid,
-            ssl,
-            stream,
-            ssl_context,
-            timeout,
-            limits=limits,
-            tolerances=tolerances,
-            **kwargs,
-        )
+    def _start(self) -> None:
         self._transport: SocketTransport | ProcessTransport | None = None
         self._connect()
 

@@ -72,6 +72,11 @@ class FrontEnd:
         self._timeout = as_socket_timeout(timeout)
         self._session = Session(limits=limits, tolerances=tolerances)
         self._idle: PendingCommand | None = None  # the IDLE command while idling
+        self._start()
+
+    def _start(self) -> None:
+        """What a front end does once the settings are in place (the blocking client
+        connects; the asyncio client waits for ``connect()``)."""
 
     def _tls_context(self, override: ssl_lib.SSLContext | None = None) -> ssl_lib.SSLContext:
         """The context for TLS: verified with the system CAs unless one was given."""
