@@ -5,6 +5,7 @@ in :mod:`imapclient.protocol` (sans-IO), every operation once in
 :mod:`imapclient.commands`.
 """
 
+from ._version import __version__
 from .aio import AsyncIMAPClient
 from .client import IMAPClient
 from .config import ConfigError
@@ -32,8 +33,6 @@ from .response_types import (
     SequenceSet,
 )
 from .transport import SocketTimeout
-
-__version__ = "0.1.0"
 
 # Common message flags, as bytes (the form flags take in responses).
 DELETED = rb"\Deleted"

@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from .._version import __version__
 from ..exceptions import CapabilityError
 from ..protocol.encoder import ArgList, Atom, Command
 from ..protocol.responses import MailboxList, MailboxStatus, StatusResponse, UntaggedResponse
+from ..protocol.tolerances import Tolerance
 from ..response_types import MailboxQuotaRoots, Namespace, Quota, ResponseDict
 from .base import (
     Context,
@@ -21,6 +23,7 @@ from .base import (
     require_capability,
     status_text,
 )
+from .server import id_
 
 FolderEntry = tuple[tuple[bytes, ...], bytes | None, "str | bytes"]
 
@@ -130,6 +133,10 @@ def select_folder(ctx: Context, folder: str | bytes, readonly: bool = False) -> 
     """
     name = b"EXAMINE" if readonly else b"SELECT"
     pending = yield Request(Command(name, (encode_folder(ctx, folder),)))
+    if _needs_id(ctx, pending):
+        # NetEase refuses SELECT until the client has said who it is: do so and retry.
+        yield from id_(ctx, {"name": "imapclient", "version": __version__})
+        pending = yield Request(Command(name, (encode_folder(ctx, folder),)))
     result = check(pending)
     info = ResponseDict({b"EXISTS": 0, b"RECENT": 0, b"FLAGS": ()})
     for response in [*pending.untagged, result]:
@@ -147,6 +154,17 @@ def select_folder(ctx: Context, folder: str | bytes, readonly: bool = False) -> 
             elif code.name in _SELECT_FLAG_CODES:
                 info[code.name] = True
     return info
+
+
+def _needs_id(ctx: Context, pending: Any) -> bool:
+    result = pending.outcome()
+    session = ctx._session
+    return (
+        result.status == b"NO"
+        and b"unsafe login" in result.text.lower()
+        and bool(session.tolerances & Tolerance.ID_BEFORE_SELECT)
+        and b"ID" in (session.capabilities or ())
+    )
 
 
 def unselect_folder(ctx: Context) -> Op[StatusText]:

@@ -15,6 +15,7 @@ from ..protocol.encoder import ArgList, Atom, Command, Flag, Literal, LiteralSou
 from ..protocol.framing import Writable
 from ..protocol.responses import StatusResponse, UntaggedResponse
 from ..protocol.session import PendingCommand
+from ..protocol.tolerances import Tolerance
 from ..response_types import Envelope, ResponseDict, SearchIds, SequenceSet
 from ..search_criteria import normalise_criteria, normalise_sort_criteria
 from .base import (
@@ -226,7 +227,20 @@ def fetch(
         return {}
     pending = yield request
     check(pending)
-    return _fetch_results(ctx, pending.untagged)
+    results = _fetch_results(ctx, pending.untagged)
+    if ctx._session.tolerances & Tolerance.RFC822_AS_BODY:
+        _rfc822_from_body(data, results)
+    return results
+
+
+def _rfc822_from_body(data: Any, results: dict[int, ResponseDict]) -> None:
+    # iCloud answers FETCH RFC822 with BODY[]: give the caller the item it asked for.
+    asked = [data] if isinstance(data, (str, bytes)) else list(data)
+    if not any(str(item).upper() in ("RFC822", "B'RFC822'") for item in asked):
+        return
+    for entry in results.values():
+        if b"RFC822" not in entry and b"BODY[]" in entry:
+            entry[b"RFC822"] = entry.pop(b"BODY[]")
 
 
 def _fetch_request(ctx: Context, messages: Messages, data: Any, modifiers: Any) -> Request | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..protocol.encoder import ArgList, Atom, Command
+from ..protocol.encoder import ArgList, Atom, Command, Quoted
 from ..protocol.responses import UntaggedResponse
 from .base import (
     Context,
@@ -44,15 +44,23 @@ def enable(ctx: Context, *capabilities: str | bytes) -> Op[list[bytes]]:
     return enabled
 
 
+def _text_bytes(value: str | bytes) -> bytes:
+    return value.encode("utf-8") if isinstance(value, str) else value
+
+
 def id_(ctx: Context, parameters: Mapping[str, str] | None = None) -> Op[dict[bytes, Any] | None]:
     """Exchange identification with the server (RFC 2971 ID): send ``parameters`` (e.g.
     ``{'name': 'myapp', 'version': '1.0'}``) and return the server's, or None."""
     yield from require_capability(ctx, b"ID")
     arg: ArgList | None = None
     if parameters:
+        # RFC 2971: "(" *(string SP nstring) ")": strings, never atoms.
         items: list[Any] = []
         for key, value in parameters.items():
-            items += [key, value]
+            items += [
+                Quoted(_text_bytes(key)),
+                None if value is None else Quoted(_text_bytes(value)),
+            ]
         arg = ArgList(items)
     pending = yield Request(Command(b"ID", (arg,)))
     check(pending)

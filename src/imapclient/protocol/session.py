@@ -196,6 +196,7 @@ class Session:
         tag_prefix: bytes = b"A",
     ) -> None:
         self.limits = limits
+        self.tolerances = tolerances
         self._framer = Framer(limits, tolerances)
         self._framer.literal_router = self._route_literal
         self._parser = Parser(limits, tolerances)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import enum
 
-__all__ = ["DEFAULT_TOLERANCES", "STRICT", "Tolerance"]
+__all__ = ["CLIENT_TOLERANCES", "DEFAULT_TOLERANCES", "STRICT", "Tolerance"]
 
 
 class Tolerance(enum.Flag):
@@ -44,6 +44,15 @@ class Tolerance(enum.Flag):
     #: long as it is a well-formed value; the other items and the connection stay usable.
     UNPARSED_FETCH_ITEM = enum.auto()
 
+    # Client-side tolerances: how the command layer copes with a vendor's behaviour.
+
+    #: ``FETCH RFC822`` answered with a ``BODY[]`` item instead (iCloud): the body is
+    #: returned under ``b'RFC822'`` as asked.
+    RFC822_AS_BODY = enum.auto()
+    #: SELECT refused until the client has identified itself with ID (NetEase 163/126:
+    #: "Unsafe Login"): when the server offers ID, send it once and retry the SELECT.
+    ID_BEFORE_SELECT = enum.auto()
+
 
 DEFAULT_TOLERANCES = (
     Tolerance.BARE_LF
@@ -57,5 +66,10 @@ DEFAULT_TOLERANCES = (
     | Tolerance.MALFORMED_RESP_CODE
     | Tolerance.LAX_ATOM
     | Tolerance.UNPARSED_FETCH_ITEM
+    | Tolerance.RFC822_AS_BODY
+    | Tolerance.ID_BEFORE_SELECT
 )
+
+#: The tolerances the command layer applies (the others are the parser's).
+CLIENT_TOLERANCES = Tolerance.RFC822_AS_BODY | Tolerance.ID_BEFORE_SELECT
 STRICT = Tolerance(0)
