@@ -75,6 +75,7 @@ _LIST_ITEM = re.compile(
     rb'|(?P<token>[^\x00-\x20\x7f()"{]+)'
 )
 _DIGITS_ONLY = re.compile(rb"\d{1,20}\Z")
+_NIL_TOKENS = frozenset((b"NIL", b"nil", b"Nil"))
 
 # flag = "\" atom / keyword; flag-perm adds "\*". BRACKET_IN_FLAG admits "]" (Gmail).
 _FLAG = rb"(?:\\?" + _ATOM_CHARS + rb"+|\\\*)"
@@ -452,9 +453,26 @@ class _Cursor:
             if m is None:
                 self.pos = pos
                 self.fail("a value")
-            self.pos = m.end()
-            items.append(self.list_item(m))
-            pos = self.pos
+            item_end = m.end()
+            kind = m.lastgroup
+            # The common kinds inline (this loop reads every ENVELOPE and BODYSTRUCTURE);
+            # literals and the tolerated forms go through list_item().
+            if kind == "quoted":
+                text = m.group("quoted")
+                items.append(_unquote(text) if b"\\" in text else text)
+                pos = item_end
+            else:
+                token = m.group()
+                if kind == "token" and token.isdigit() and len(token) <= 20:
+                    items.append(int(token))
+                    pos = item_end
+                elif kind == "token" and token in _NIL_TOKENS:
+                    items.append(None)
+                    pos = item_end
+                else:
+                    self.pos = item_end
+                    items.append(self.list_item(m))
+                    pos = self.pos
             after_item, after_space = True, False
 
     # -- response-level rules ------------------------------------------------------------
