@@ -850,3 +850,9 @@ def test_malformed_extension_response(raw):
     with pytest.raises(ProtocolError):
         parse_response(raw, tolerances=STRICT)
     assert_rejected_or_unparsed(raw)
+
+
+def test_quoted_header_field_names_give_the_same_key() -> None:
+    # Courier echoes HEADER.FIELDS with quoted names; the key is spelled one way.
+    response = parse_response(b'* 1 FETCH (BODY[HEADER.FIELDS ("SUBJECT" "From")] {3}\r\nabc)')
+    assert response.data == {b"BODY[HEADER.FIELDS (SUBJECT FROM)]": b"abc"}

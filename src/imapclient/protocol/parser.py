@@ -98,6 +98,7 @@ _SEARCH_DATA = re.compile(rb"((?: \d{1,20})*)(?: \(MODSEQ (\d{1,20})\))? *\Z", r
 
 # msg-att name: BODY[section]<origin>, BINARY.SIZE[1.2], RFC822.SIZE, X-GM-LABELS ...
 _MSG_ATT_NAME = re.compile(rb"([A-Za-z0-9][A-Za-z0-9.\-_$]*)(\[[^\]\r\n]*\](?:<\d+>)?)? ")
+_QUOTED_FIELD = re.compile(rb'"([^"\\ ()]*)"')
 _NUMBER_ITEM = re.compile(rb"\d{1,20}(?=[ )])")
 _CODE_NAME = re.compile(rb"[^\x00-\x20\x7f-\xff\]]+")
 _CODE_RAW = re.compile(rb"[^\]\r\n]*")
@@ -903,6 +904,8 @@ class _Cursor:
                 reader = _FETCH_ITEMS.get(name, _Cursor.value)
             else:
                 key = name + section.upper()
+                if b'"' in section:  # HEADER.FIELDS ("SUBJECT") (Courier): one spelling
+                    key = _QUOTED_FIELD.sub(rb"\1", key)
                 reader = _FETCH_SECTION_ITEMS.get(name, _Cursor.value)
             if reader is _READ_NUMBER and (n := number_re.match(buf, self.pos)) is not None:
                 items[key] = int(n.group())  # the common case, without a method call
