@@ -1,15 +1,14 @@
 """The private Courier IMAP server (servers/courier.py) works, shown with the standard library only.
 
 Courier runs pre-authenticated: over TCP (each account has its own ports) and
-over a pipe (preauth_command).  The session-scoped fixtures live in this module
-for now.
+over a pipe (preauth_command).  The session's server is the ``courier`` fixture of
+tests/conftest.py.
 """
 
 from __future__ import annotations
 
 import imaplib
 import json
-import os
 import re
 import secrets
 import shlex
@@ -18,7 +17,7 @@ import ssl
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -28,24 +27,12 @@ from servers.courier import (
     DEFAULT_USER,
     CourierAccount,
     CourierServer,
-    ensure_installed,
-    is_installed,
 )
 
 pytestmark = pytest.mark.integration
 
 TIMEOUT = 10.0
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="session")
-def courier(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CourierServer]:
-    """The session's private Courier (pre-authenticated listeners on 127.0.0.1)."""
-    if not is_installed() and os.geteuid() != 0:
-        pytest.skip("Courier is not installed and installing it needs root")
-    ensure_installed()
-    with CourierServer(tmp_path_factory.mktemp("courier")) as server:
-        yield server
 
 
 @pytest.fixture

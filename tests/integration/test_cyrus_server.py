@@ -1,7 +1,7 @@
 """The private Cyrus IMAP server (servers/cyrus.py) works, shown with the standard library only.
 
-The session-scoped fixtures live in this module for now (see servers/cyrus.py
-for what they start).
+The session's server is the ``cyrus`` fixture of tests/conftest.py (see
+servers/cyrus.py for what it starts).
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ import hashlib
 import hmac
 import imaplib
 import json
-import os
 import re
 import secrets
 import socket
@@ -19,7 +18,7 @@ import ssl
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -31,8 +30,6 @@ from servers.cyrus import (
     DEFAULT_USER,
     CyrusAccount,
     CyrusServer,
-    ensure_installed,
-    is_installed,
 )
 
 pytestmark = pytest.mark.integration
@@ -42,16 +39,6 @@ ROOT = Path(__file__).resolve().parents[2]
 
 for _command in ("GETMETADATA", "SETMETADATA", "ENABLE"):
     imaplib.Commands.setdefault(_command, ("AUTH", "SELECTED"))
-
-
-@pytest.fixture(scope="session")
-def cyrus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CyrusServer]:
-    """The session's private Cyrus, with a certificate valid for 127.0.0.1 and localhost."""
-    if not is_installed() and os.geteuid() != 0:
-        pytest.skip("Cyrus is not installed and installing it needs root")
-    ensure_installed()
-    with CyrusServer(tmp_path_factory.mktemp("cyrus")) as server:
-        yield server
 
 
 @pytest.fixture
