@@ -314,10 +314,6 @@ KNOWN_LIBRARY_BUGS: dict[tuple[str, str], str] = {
         "find_special_folder's fallback to well-known names never matches: it looks up "
         "flag.capitalize() (b'\\\\sent') in a table keyed b'\\\\Sent'"
     ),
-    ("test_fetch_message_sets_and_empty", "courier"): (
-        "FETCH results are keyed by the server's spelling of a section: Courier answers "
-        'BODY[HEADER.FIELDS ("SUBJECT")], so the key asked for is missing'
-    ),
 }
 
 
