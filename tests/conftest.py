@@ -298,22 +298,6 @@ def account(imap_server: ImapServer) -> ServerAccount:
 #: fixed, unless ``--known-library-bugs`` is given; tests/compat_report.py gives it, so
 #: docs/compatibility.md shows them as failures. Remove an entry with its fix.
 KNOWN_LIBRARY_BUGS: dict[tuple[str, str], str] = {
-    ("test_quota_usage_grows_after_append", "courier"): (
-        "an untagged QUOTA with no resource list (Courier: '* QUOTA \"ROOT\"') is a "
-        "ProtocolError that closes the connection"
-    ),
-    ("test_set_quota_refused_for_normal_users", "courier"): (
-        "an untagged QUOTA with no resource list (Courier: '* QUOTA \"ROOT\"') is a "
-        "ProtocolError that closes the connection"
-    ),
-    ("test_find_special_folder_with_top_level_constants", "courier"): (
-        "find_special_folder's fallback to well-known names never matches: it looks up "
-        "flag.capitalize() (b'\\\\sent') in a table keyed b'\\\\Sent'"
-    ),
-    ("test_find_special_folder_by_flag_value_and_missing", "courier"): (
-        "find_special_folder's fallback to well-known names never matches: it looks up "
-        "flag.capitalize() (b'\\\\sent') in a table keyed b'\\\\Sent'"
-    ),
 }
 
 

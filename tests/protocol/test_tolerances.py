@@ -316,6 +316,13 @@ REGISTRY: dict[Tolerance, list[Defect]] = {
             ),
         ),
     ],
+    Tolerance.MISSING_QUOTA_LIST: [
+        Defect(
+            "courier-quota-root-without-resources",
+            b'* QUOTA "ROOT"',
+            UntaggedResponse(b"QUOTA", None, (b"ROOT", ())),
+        ),
+    ],
     Tolerance.UNPARSED_FETCH_ITEM: [
         Defect(
             "truncated-bodystructure-among-good-items",

@@ -43,6 +43,8 @@ _WELL_KNOWN_NAMES: dict[bytes, tuple[str, ...]] = {
     b"\\All": ("All Mail", "[Gmail]/All Mail"),
 }
 
+_WELL_KNOWN_BY_FLAG = {flag.lower(): names for flag, names in _WELL_KNOWN_NAMES.items()}
+
 DEFAULT_STATUS_ITEMS = ("MESSAGES", "RECENT", "UIDNEXT", "UIDVALIDITY", "UNSEEN")
 
 
@@ -100,7 +102,7 @@ def find_special_folder(ctx: Context, folder_flag: str | bytes) -> Op[str | byte
         if any(f.lower() == flag.lower() for f in flags):
             return name  # type: ignore[no-any-return]
     by_name = {(n.lower() if isinstance(n, str) else n): n for _, _, n in folders}
-    for candidate in _WELL_KNOWN_NAMES.get(flag.capitalize(), ()):
+    for candidate in _WELL_KNOWN_BY_FLAG.get(flag.lower(), ()):
         for key in (candidate.lower(), "inbox." + candidate.lower(), "inbox/" + candidate.lower()):
             if key in by_name:
                 return by_name[key]  # type: ignore[no-any-return]

@@ -115,6 +115,7 @@ _T_NUMBER_NOTATION = Tolerance.NUMBER_NOTATION.value
 _T_MALFORMED_RESP_CODE = Tolerance.MALFORMED_RESP_CODE.value
 _T_LAX_ATOM = Tolerance.LAX_ATOM.value
 _T_UNPARSED_FETCH_ITEM = Tolerance.UNPARSED_FETCH_ITEM.value
+_T_MISSING_QUOTA_LIST = Tolerance.MISSING_QUOTA_LIST.value
 
 _STATUS_WORDS = frozenset((b"OK", b"NO", b"BAD", b"PREAUTH", b"BYE"))
 _NUMBERED = frozenset((b"EXISTS", b"RECENT", b"EXPUNGE", b"FETCH"))
@@ -827,6 +828,8 @@ class _Cursor:
         if empty:
             self.fail("a quota root")
         root = self.astring()
+        if self.at_end() and self.tol & _T_MISSING_QUOTA_LIST:
+            return root, ()
         self.sp()
         items = self.paren_list()
         if len(items) % 3:

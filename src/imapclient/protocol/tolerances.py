@@ -43,6 +43,8 @@ class Tolerance(enum.Flag):
     #: :class:`~imapclient.response_types.Unparsed` instead of failing the response, as
     #: long as it is a well-formed value; the other items and the connection stay usable.
     UNPARSED_FETCH_ITEM = enum.auto()
+    #: ``* QUOTA root`` with no resource list (Courier): read as a root without limits.
+    MISSING_QUOTA_LIST = enum.auto()
 
     # Client-side tolerances: how the command layer copes with a vendor's behaviour.
 
@@ -66,6 +68,7 @@ DEFAULT_TOLERANCES = (
     | Tolerance.MALFORMED_RESP_CODE
     | Tolerance.LAX_ATOM
     | Tolerance.UNPARSED_FETCH_ITEM
+    | Tolerance.MISSING_QUOTA_LIST
     | Tolerance.RFC822_AS_BODY
     | Tolerance.ID_BEFORE_SELECT
 )
