@@ -459,6 +459,8 @@ class AsyncIMAPClient(FrontEnd):
     get_quota = _awaitable(folders.get_quota)
     get_quota_root = _awaitable(folders.get_quota_root)
     set_quota = _awaitable(folders.set_quota)
+    get_metadata = _awaitable(folders.get_metadata)
+    set_metadata = _awaitable(folders.set_metadata)
 
     search = _awaitable(messages.search)
     gmail_search = _awaitable(messages.gmail_search)

@@ -301,6 +301,8 @@ class IMAPClient(FrontEnd):
     get_quota = _blocking(folders.get_quota)
     get_quota_root = _blocking(folders.get_quota_root)
     set_quota = _blocking(folders.set_quota)
+    get_metadata = _blocking(folders.get_metadata)
+    set_metadata = _blocking(folders.set_metadata)
 
     search = _blocking(messages.search)
     gmail_search = _blocking(messages.gmail_search)

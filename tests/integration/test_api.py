@@ -1812,3 +1812,24 @@ def test_exceptions_are_catchable_as_the_documented_types(make_client, account) 
             c.search()
     assert issubclass(IMAPClient.ReadOnlyError, imaplib.IMAP4.readonly)
     assert issubclass(LoginError, IMAPClient.Error)
+
+
+@pytest.mark.feature("METADATA")
+def test_metadata_set_get_and_remove(client, offered) -> None:
+    if not offered(client, "METADATA"):
+        with pytest.raises(CapabilityError):
+            client.get_metadata("INBOX", "/private/comment")
+        return
+    assert client.get_metadata("INBOX", ["/private/comment"]) == {b"/private/comment": None}
+    client.set_metadata(
+        "INBOX", {"/private/comment": "Grüße, work", "/private/vendor/test/note": "a\r\nb"}
+    )
+    got = client.get_metadata("INBOX", ["/private/comment", "/private/vendor/test/note"])
+    assert got == {
+        b"/private/comment": "Grüße, work".encode(),
+        b"/private/vendor/test/note": b"a\r\nb",
+    }
+    client.set_metadata("INBOX", {"/private/comment": None})
+    assert client.get_metadata("INBOX", "/private/comment") == {b"/private/comment": None}
+    with pytest.raises(ValueError):
+        client.get_metadata("INBOX", "comment")  # not a /private/ or /shared/ entry

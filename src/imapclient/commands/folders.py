@@ -7,7 +7,7 @@ from typing import Any
 
 from .._version import __version__
 from ..exceptions import CapabilityError
-from ..protocol.encoder import ArgList, Atom, Command
+from ..protocol.encoder import ArgList, Atom, Command, Literal, Quoted
 from ..protocol.responses import MailboxList, MailboxStatus, StatusResponse, UntaggedResponse
 from ..protocol.tolerances import Tolerance
 from ..response_types import MailboxQuotaRoots, Namespace, Quota, ResponseDict
@@ -341,3 +341,52 @@ def set_quota(ctx: Context, quotas: Sequence[Quota] | Quota) -> Op[list[Quota]]:
         check(pending)
         result += _quotas(pending.untagged)
     return result
+
+
+def get_metadata(
+    ctx: Context, folder: str | bytes, entries: str | bytes | Sequence[str | bytes]
+) -> Op[ResponseDict]:
+    """Annotations of ``folder`` (``""`` for the server's own), RFC 5464 GETMETADATA:
+    ``get_metadata("INBOX", ["/private/comment", "/shared/comment"])`` gives
+    ``{b'/private/comment': b'...', b'/shared/comment': None}`` (None: not set)."""
+    yield from require_capability(ctx, b"METADATA", b"METADATA-SERVER")
+    names = [entries] if isinstance(entries, (str, bytes)) else list(entries)
+    if not names:
+        raise ValueError("get_metadata() needs at least one entry name")
+    args = (encode_folder(ctx, folder), ArgList([_entry(name) for name in names]))
+    pending = yield Request(Command(b"GETMETADATA", args), claims=(b"METADATA",))
+    check(pending)
+    out = ResponseDict({_entry(name): None for name in names})
+    for response in pending.untagged:
+        if isinstance(response, UntaggedResponse) and isinstance(response.data[1], dict):
+            out.update(response.data[1])
+    return out
+
+
+def set_metadata(
+    ctx: Context, folder: str | bytes, values: dict[str | bytes, str | bytes | None]
+) -> Op[StatusText]:
+    """Set annotations of ``folder`` (RFC 5464 SETMETADATA); a None value removes the
+    entry: ``set_metadata("INBOX", {"/private/comment": "work", "/shared/x": None})``."""
+    yield from require_capability(ctx, b"METADATA", b"METADATA-SERVER")
+    if not values:
+        raise ValueError("set_metadata() needs at least one entry")
+    items: list[Any] = []
+    for name, value in values.items():
+        data = value.encode("utf-8") if isinstance(value, str) else value
+        if data is None:
+            items += [_entry(name), None]
+        elif b"\r" in data or b"\n" in data or b"\x00" in data:
+            items += [_entry(name), Literal(data, binary=b"\x00" in data)]
+        else:
+            items += [_entry(name), Quoted(data)]
+    pending = yield Request(Command(b"SETMETADATA", (encode_folder(ctx, folder), ArgList(items))))
+    return status_text(check(pending))
+
+
+def _entry(name: str | bytes) -> bytes:
+    # Entry names are case-insensitive paths such as /private/comment (RFC 5464 3.2).
+    raw = name.encode("ascii") if isinstance(name, str) else name
+    if not raw.startswith((b"/private/", b"/shared/")):
+        raise ValueError(f"metadata entries start with /private/ or /shared/, not {raw!r}")
+    return raw.lower()
