@@ -74,7 +74,7 @@ ROWS = [
     ("BINARY", "fetch BINARY[], BINARY.SIZE[]"),
     ("X-GM-EXT-1", "gmail_search(), Gmail labels"),
     # Advertised or not; no test of the library exercises them (yet).
-    ("METADATA", ""),
+    ("METADATA", "get_metadata(), set_metadata()"),
     ("LITERAL+", ""),
     ("COMPRESS=DEFLATE", ""),
     ("LIST-EXTENDED", ""),
