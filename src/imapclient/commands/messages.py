@@ -183,12 +183,15 @@ def thread(
     return threads
 
 
+def _item_names(data: Any) -> list[bytes]:
+    """FETCH data items as bytes: one item (str or bytes) or a sequence of them."""
+    items = [data] if isinstance(data, (str, bytes)) else list(data)
+    return [i.encode("ascii", "replace") if isinstance(i, str) else i for i in items]
+
+
 def _fetch_items(data: Any) -> ArgList:
-    if isinstance(data, (str, bytes)):
-        data = [data]
     items = []
-    for item in data:
-        raw = item.encode("ascii", "replace") if isinstance(item, str) else item
+    for raw in _item_names(data):
         if not _FETCH_ITEM.match(raw):
             raise ValueError(f"not a FETCH data item: {raw!r}")
         items.append(Atom(raw.upper() if b"[" not in raw else raw))
@@ -235,8 +238,7 @@ def fetch(
 
 def _rfc822_from_body(data: Any, results: dict[int, ResponseDict]) -> None:
     # iCloud answers FETCH RFC822 with BODY[]: give the caller the item it asked for.
-    asked = [data] if isinstance(data, (str, bytes)) else list(data)
-    if not any(str(item).upper() in ("RFC822", "B'RFC822'") for item in asked):
+    if b"RFC822" not in (name.upper() for name in _item_names(data)):
         return
     for entry in results.values():
         if b"RFC822" not in entry and b"BODY[]" in entry:

@@ -326,11 +326,6 @@ class _Cursor:
             return self.literal(binary=True)
         return self.string()
 
-    def nil_or_astring(self) -> bytes | None:
-        if self.try_nil():
-            return None
-        return self.astring()
-
     def flag_list(self) -> tuple[bytes, ...]:
         """flag-list = "(" [flag *(SP flag)] ")" (also flag-perm for PERMANENTFLAGS)."""
         m = _FLAG_LIST.match(self.buf, self.pos)
