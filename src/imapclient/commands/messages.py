@@ -334,36 +334,42 @@ def fetch_many(
 
 
 def _fetch_results(ctx: Context, responses: Iterable[Any]) -> dict[int, ResponseDict]:
+    # Runs once per message of a listing: plain dict methods, no per-item calls.
     out: dict[int, ResponseDict] = ResponseDict()
-    session = ctx._session
+    get: Any = dict.get
+    unsolicited = ctx._session.unsolicited
+    use_uid = ctx.use_uid
+    normalise = ctx.normalise_times
     for response in responses:
-        if not isinstance(response, UntaggedResponse) or response.name != b"FETCH":
+        if type(response) is not UntaggedResponse or response.name != b"FETCH":
             continue
         items = response.data
-        if ctx.use_uid:
-            msgid = items.get(b"UID")
+        if use_uid:
+            msgid = get(items, b"UID")
             if msgid is None:  # a flag update for another message: not ours
-                session.unsolicited.append(response)
+                unsolicited.append(response)
                 continue
         else:
             msgid = response.number
-        entry = out.get(msgid)
+        entry = get(out, msgid)
         if entry is None:
-            entry = out[msgid] = ResponseDict()
-        entry.update(items)
+            # The parser's dict is this command's alone: kept, not copied.
+            entry = out[msgid] = items if type(items) is ResponseDict else ResponseDict(items)
+        else:
+            entry.update(items)
         entry[b"SEQ"] = response.number
-        if ctx.normalise_times:
+        if normalise:
             _normalise_times(entry)
     return out
 
 
 def _normalise_times(entry: ResponseDict) -> None:
-    date = entry.get(b"INTERNALDATE")
-    if isinstance(date, datetime) and date.tzinfo is not None:
+    date = dict.get(entry, b"INTERNALDATE")
+    if type(date) is datetime and date.tzinfo is not None:
         entry[b"INTERNALDATE"] = datetime_to_native(date)
-    envelope = entry.get(b"ENVELOPE")
-    if isinstance(envelope, Envelope) and envelope.date and envelope.date.tzinfo is not None:
-        entry[b"ENVELOPE"] = envelope._replace(date=datetime_to_native(envelope.date))
+    envelope = dict.get(entry, b"ENVELOPE")
+    if type(envelope) is Envelope and envelope.date and envelope.date.tzinfo is not None:
+        entry[b"ENVELOPE"] = Envelope._make((datetime_to_native(envelope.date), *envelope[1:]))
 
 
 # -- flags and labels -------------------------------------------------------------------

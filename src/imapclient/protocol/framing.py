@@ -9,6 +9,10 @@ stopped looking for a line end and where a pending literal ends, so no byte is e
 twice (feeding a 50 MB literal one byte at a time costs 50 million cheap appends, not a
 quadratic rescan). Limits are checked as data arrives, so a hostile announcement such as
 ``{9999999999}`` fails immediately and nothing is allocated for it.
+
+:meth:`Framer.next_frame` keeps large literals out of line: each is copied once, from the
+receive buffer into the ``bytes`` object the caller gets, instead of once into the
+response and again out of it (full-body fetches move every byte of the mailbox).
 """
 
 from __future__ import annotations
@@ -21,7 +25,15 @@ from ..exceptions import ConnectionClosedError, LimitExceededError, ProtocolErro
 from .limits import DEFAULT_LIMITS, Limits
 from .tolerances import DEFAULT_TOLERANCES, Tolerance
 
-__all__ = ["Framer", "LiteralRouter", "Writable"]
+__all__ = ["Framer", "LiteralRouter", "Literals", "Writable"]
+
+#: Out-of-line literal data of one response: offset in the response text -> the data.
+#: The text keeps each literal's ``{n}`` announcement and line end; its data belongs at
+#: that offset.
+Literals = dict[int, bytes]
+
+# Literals at least this large are kept out of line by next_frame().
+_OUT_OF_LINE = 1024
 
 
 class Writable(Protocol):
@@ -50,9 +62,12 @@ class Framer:
     __slots__ = (
         "_buf",
         "_closed",
+        "_head",
         "_line_start",
         "_literal_end",
         "_literal_start",
+        "_literals",
+        "_moved",
         "_scan",
         "_sink",
         "_sink_left",
@@ -79,6 +94,11 @@ class Framer:
         self._sink: Writable | None = None  # the sink of the literal being streamed
         self._sink_left = 0
         self._sink_size = 0
+        # The current response's text before its out-of-line literals, those literals,
+        # and how many of its bytes have left _buf (for the size limit).
+        self._head: list[bytes] = []
+        self._literals: Literals = {}
+        self._moved = 0
 
     def feed(self, data: bytes | bytearray | memoryview) -> None:
         """Add bytes received from the server."""
@@ -89,7 +109,7 @@ class Framer:
     @property
     def buffered(self) -> int:
         """Bytes received but not yet returned as part of a complete response."""
-        return len(self._buf)
+        return len(self._buf) + self._moved
 
     def discard(self) -> int:
         """Drop everything buffered and not yet framed; return how many bytes were dropped.
@@ -97,8 +117,9 @@ class Framer:
         Used after a STARTTLS OK: whatever the server sent in plaintext after it must never
         be processed (RFC 9051 section 6.2.1).
         """
-        dropped = len(self._buf)
+        dropped = len(self._buf) + self._moved
         self._buf.clear()
+        self._head, self._literals, self._moved = [], {}, 0
         self._line_start = self._scan = 0
         self._literal_end = -1
         self._sink = None
@@ -110,6 +131,15 @@ class Framer:
         Raises :class:`LimitExceededError` when the server exceeds a limit and
         :class:`ProtocolError` for a malformed line end (when not tolerated).
         """
+        frame = self.next_frame()
+        if frame is None:
+            return None
+        text, literals = frame
+        return join_literals(text, literals, 0, len(text)) if literals else text
+
+    def next_frame(self) -> tuple[bytes, Literals] | None:
+        """Like :meth:`next_response`, with literals of 1 KiB or more kept out of the
+        response text (see :data:`Literals`); the parser takes both."""
         buf = self._buf
         limits = self.limits
         while True:
@@ -125,10 +155,24 @@ class Framer:
                     return None
                 self._sink = None
             if self._literal_end >= 0:
-                if len(buf) < self._literal_end:
+                end = self._literal_end
+                if len(buf) < end:
                     return None
-                self._line_start = self._scan = self._literal_end
                 self._literal_end = -1
+                start = self._literal_start
+                if end - start >= _OUT_OF_LINE:
+                    # Out of line: the text so far and the data each copied once, then
+                    # dropped from the front of the buffer (cheap for a bytearray).
+                    with memoryview(buf) as view:
+                        self._head.append(bytes(view[:start]))
+                        data = bytes(view[start:end])
+                    del buf[:end]
+                    self._moved += end
+                    text_length = sum(map(len, self._head))
+                    self._literals[text_length] = data
+                    self._line_start = self._scan = 0
+                else:
+                    self._line_start = self._scan = end
             lf = buf.find(b"\n", self._scan)
             if lf < 0:
                 self._scan = len(buf)
@@ -142,8 +186,8 @@ class Framer:
                         limit="max_line_length",
                         value=pending,
                     )
-                if self._scan > limits.max_response_size:
-                    raise self._response_too_large(self._scan)
+                if self._scan + self._moved > limits.max_response_size:
+                    raise self._response_too_large(self._scan + self._moved)
                 return None
             line_end = lf  # exclusive end of the line's content
             if lf > self._line_start and buf[lf - 1] == 0x0D:
@@ -157,14 +201,24 @@ class Framer:
                     limit="max_line_length",
                     value=line_end - self._line_start,
                 )
-            if lf + 1 > limits.max_response_size:
-                raise self._response_too_large(lf + 1)
-            size = self._literal_size(buf, self._line_start, line_end)
+            if lf + 1 + self._moved > limits.max_response_size:
+                raise self._response_too_large(lf + 1 + self._moved)
+            size = (
+                self._literal_size(buf, self._line_start, line_end)
+                if line_end > self._line_start and buf[line_end - 1] == 0x7D  # "}"
+                else None
+            )
             if size is None:
-                response = bytes(buf[:line_end])
+                with memoryview(buf) as view:  # one copy, not two (buf[:n] copies)
+                    text = bytes(view[:line_end])
                 del buf[: lf + 1]
                 self._line_start = self._scan = 0
-                return response
+                literals = self._literals
+                if self._head:
+                    self._head.append(text)
+                    text = b"".join(self._head)
+                    self._head, self._literals, self._moved = [], {}, 0
+                return text, literals
             if size > limits.max_literal_size:
                 raise LimitExceededError(
                     f"server announced a literal of {size} bytes; the limit is "
@@ -172,7 +226,10 @@ class Framer:
                     limit="max_literal_size",
                     value=size,
                 )
-            sink = self.literal_router(bytes(buf[:line_end]), size) if self.literal_router else None
+            sink = None
+            if self.literal_router is not None:
+                prefix = b"".join(self._head) + bytes(buf[:line_end])  # the text so far
+                sink = self.literal_router(prefix, size)
             if sink is not None and size:
                 # The parser will see an empty literal; the data goes to the sink.
                 brace = buf.rfind(b"{", self._line_start, line_end)
@@ -181,8 +238,8 @@ class Framer:
                 self._sink, self._sink_left, self._sink_size = sink, size, size
                 self._line_start = self._scan = lf + 1
                 continue
-            if lf + 1 + size > limits.max_response_size:
-                raise self._response_too_large(lf + 1 + size)
+            if lf + 1 + size + self._moved > limits.max_response_size:
+                raise self._response_too_large(lf + 1 + size + self._moved)
             self._literal_start = lf + 1
             self._literal_end = lf + 1 + size
 
@@ -205,10 +262,10 @@ class Framer:
             raise ConnectionClosedError(
                 f"connection closed in the middle of a literal ({got} of {size} bytes received)"
             )
-        if self._buf:
+        if self._buf or self._moved:
             raise ConnectionClosedError(
-                f"connection closed in the middle of a response ({len(self._buf)} bytes "
-                "of an incomplete response discarded)"
+                f"connection closed in the middle of a response "
+                f"({len(self._buf) + self._moved} bytes of an incomplete response discarded)"
             )
 
     # -- helpers ---------------------------------------------------------------
@@ -240,3 +297,15 @@ class Framer:
             limit="max_response_size",
             value=size,
         )
+
+
+def join_literals(text: bytes, literals: Literals, start: int, end: int) -> bytes:
+    """``text[start:end]`` with the out-of-line literal data that belongs there put back."""
+    pieces: list[bytes] = []
+    pos = start
+    for offset in sorted(literals):
+        if start <= offset <= end:
+            pieces += (text[pos:offset], literals[offset])
+            pos = offset
+    pieces.append(text[pos:end])
+    return b"".join(pieces)

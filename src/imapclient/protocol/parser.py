@@ -14,10 +14,9 @@ named flags of :class:`~.tolerances.Tolerance`.
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import Any, NoReturn
 
 from ..datetime_util import parse_to_datetime
@@ -27,10 +26,18 @@ from ..response_types import (
     BodyData,
     Envelope,
     Namespace,
+    ResponseDict,
     SearchIds,
     SequenceSet,
     Unparsed,
 )
+from .fastfetch import Shape, shape_for
+from .framing import Literals, join_literals
+from .lexical import ATOM_CHARS as _ATOM_CHARS
+from .lexical import FLAG as _FLAG
+from .lexical import MONTHS as _MONTHS
+from .lexical import fixed_zone as _fixed_zone
+from .lexical import unquote as _unquote
 from .limits import DEFAULT_LIMITS, Limits
 from .responses import (
     AppendUid,
@@ -51,8 +58,6 @@ __all__ = ["Parser", "parse_response"]
 
 # --- lexical patterns (RFC 9051 section 9) -----------------------------------------------
 
-# ATOM-CHAR: any CHAR except atom-specials ( ) { SP CTL % * " \ ] ; 8-bit bytes excluded.
-_ATOM_CHARS = rb"[^\x00-\x20\x7f-\xff(){%*\"\\\]]"
 _ATOM = re.compile(_ATOM_CHARS + rb"+")
 # LAX_ATOM: also 8-bit bytes, % and *, as some servers put them in keywords.
 _LAX_ATOM = re.compile(rb"[^\x00-\x20\x7f(){\"\\\]]+")
@@ -63,7 +68,6 @@ _NUMBER = re.compile(rb"\d{1,20}(?!\d)")
 _SIGNED_NUMBER = re.compile(rb"-?\d{1,20}(?!\d)")
 _NOTATION_NUMBER = re.compile(rb"-?\d{1,20}(?:\.\d{1,20})?(?:[eE][+-]?\d{1,5})?(?!\d)")
 _QUOTED = re.compile(rb'"((?:[^"\\\r\n]|\\["\\])*)"')
-_QUOTED_ESCAPE = re.compile(rb"\\([\"\\])")
 _LITERAL = re.compile(rb"(~?)\{(\d+)\}\r?\n")
 _TAG = re.compile(rb"[^\x00-\x20\x7f-\xff(){%*\"\\+]+")
 _NIL = re.compile(rb"NIL(?=[\s()\]]|\Z)", re.IGNORECASE)
@@ -77,8 +81,7 @@ _LIST_ITEM = re.compile(
 _DIGITS_ONLY = re.compile(rb"\d{1,20}\Z")
 _NIL_TOKENS = frozenset((b"NIL", b"nil", b"Nil"))
 
-# flag = "\" atom / keyword; flag-perm adds "\*". BRACKET_IN_FLAG admits "]" (Gmail).
-_FLAG = rb"(?:\\?" + _ATOM_CHARS + rb"+|\\\*)"
+# BRACKET_IN_FLAG admits "]" in flags (Gmail).
 _FLAG_BRACKET = rb"(?:\\?(?:" + _ATOM_CHARS + rb"|\])+|\\\*)"
 _FLAG_LAX = rb"(?:\\?[^\x00-\x20\x7f()\"\\]+|\\\*)"
 
@@ -127,31 +130,6 @@ _OPTIONAL_ARGUMENT_CODES = frozenset((b"BADCHARSET",))
 _INTERNALDATE = re.compile(
     rb'" ?(\d{1,2})-([A-Za-z]{3})-(\d{4}) (\d\d):(\d\d):(\d\d) ([+-])(\d\d)(\d\d)"'
 )
-_MONTHS = {
-    m: i + 1
-    for i, m in enumerate(
-        (
-            b"jan",
-            b"feb",
-            b"mar",
-            b"apr",
-            b"may",
-            b"jun",
-            b"jul",
-            b"aug",
-            b"sep",
-            b"oct",
-            b"nov",
-            b"dec",
-        )
-    )
-}
-
-
-@functools.lru_cache(maxsize=256)
-def _fixed_zone(offset: bytes) -> timezone:
-    minutes = int(offset[1:3]) * 60 + int(offset[3:5])
-    return timezone(timedelta(minutes=-minutes if offset[:1] == b"-" else minutes))
 
 
 def _notation_to_int(text: bytes) -> int | None:
@@ -165,19 +143,16 @@ def _notation_to_int(text: bytes) -> int | None:
     return int(value)
 
 
-def _unquote(content: bytes) -> bytes:
-    if b"\\" in content:
-        return _QUOTED_ESCAPE.sub(rb"\1", content)
-    return content
-
-
 class _Cursor:
     """A position in one response, with one method per grammar rule it reads."""
 
-    __slots__ = ("buf", "depth", "limits", "pos", "tol")
+    __slots__ = ("buf", "depth", "limits", "literals", "pos", "tol")
 
-    def __init__(self, buf: bytes, limits: Limits, tolerances: Tolerance) -> None:
+    def __init__(
+        self, buf: bytes, limits: Limits, tolerances: Tolerance, literals: Literals | None = None
+    ) -> None:
         self.buf = buf
+        self.literals = literals  # out-of-line literal data (Framer.next_frame)
         self.pos = 0
         self.depth = 0
         self.limits = limits
@@ -237,9 +212,29 @@ class _Cursor:
         return m
 
     def rest(self) -> bytes:
-        data = self.buf[self.pos :]
+        data = self.text(self.pos, len(self.buf))
         self.pos = len(self.buf)
         return data
+
+    def text(self, start: int, end: int) -> bytes:
+        """The response text from ``start`` to ``end``, literal data included."""
+        if self.literals:
+            return join_literals(self.buf, self.literals, start, end)
+        return self.buf[start:end]
+
+    def literal_data(self, size: int) -> bytes:
+        """The ``size`` bytes of the literal whose announcement ends at ``pos``."""
+        start = self.pos
+        if self.literals:
+            data = self.literals.get(start)
+            if data is not None:
+                if len(data) != size:  # the framer guarantees this; never trust it blindly
+                    self.fail(f"{size} bytes of literal data")
+                return data
+        self.pos = start + size
+        if self.pos > len(self.buf):  # as above
+            self.fail(f"{size} bytes of literal data")
+        return self.buf[start : self.pos]
 
     def enter(self) -> None:
         self.depth += 1
@@ -284,12 +279,7 @@ class _Cursor:
         if m.group(1) and not binary:
             self.pos = m.start()
             self.fail("a literal (literal8 is only valid for BINARY data)")
-        size = int(m.group(2))
-        start = self.pos
-        self.pos = start + size
-        if self.pos > len(self.buf):  # the framer guarantees this; never trust it blindly
-            self.fail(f"{size} bytes of literal data")
-        return self.buf[start : self.pos]
+        return self.literal_data(int(m.group(2)))
 
     def string(self) -> bytes:
         c = self.peek()
@@ -368,12 +358,7 @@ class _Cursor:
         if kind == "quoted":
             return _unquote(m.group("quoted"))
         if kind == "literal":
-            size = int(m.group("size"))
-            start = self.pos
-            self.pos = start + size
-            if self.pos > len(self.buf):
-                self.fail(f"{size} bytes of literal data")
-            return self.buf[start : self.pos]
+            return self.literal_data(int(m.group("size")))
         token = m.group()
         if _DIGITS_ONLY.match(token):
             return int(token)
@@ -540,7 +525,7 @@ class _Cursor:
                 self.pos = start
                 value = None
                 self.match(_CODE_RAW, "the response code's text")
-            raw = self.buf[start : self.pos]
+            raw = self.text(start, self.pos)
             self.expect(b"]")
             return ResponseCode(name, value, raw)
         raw = self.match(_CODE_RAW, "the response code's text").group()
@@ -883,7 +868,7 @@ class _Cursor:
         """
         self.expect(b"(")
         self.enter()
-        items: dict[bytes, Any] = {}
+        items: dict[bytes, Any] = ResponseDict()
         if self.try_token(b")"):
             self.depth -= 1
             return items
@@ -936,7 +921,7 @@ class _Cursor:
                 self.value()
             except ProtocolError:
                 raise exc from None
-            return Unparsed(self.buf[start : self.pos], str(exc))
+            return Unparsed(self.text(start, self.pos), str(exc))
 
     def fetch_flags(self) -> tuple[bytes, ...]:
         return self.flag_list()
@@ -1221,22 +1206,40 @@ _FETCH_SECTION_ITEMS: dict[bytes, Callable[[_Cursor], Any]] = {
 
 
 class Parser:
-    """Parses complete responses with fixed limits and tolerances."""
+    """Parses complete responses with fixed limits and tolerances.
 
-    __slots__ = ("limits", "tolerances")
+    FETCH responses with the same items as the previous one are first offered to that
+    item sequence's compiled reader (:mod:`.fastfetch`); whatever it declines is read
+    by the general parser, which gives equal values for everything both accept.
+    """
+
+    __slots__ = ("_hits", "_misses", "_rejected", "_shape", "limits", "tolerances")
 
     def __init__(
         self, limits: Limits = DEFAULT_LIMITS, tolerances: Tolerance = DEFAULT_TOLERANCES
     ) -> None:
         self.limits = limits
         self.tolerances = tolerances
+        self._shape: Shape | None = None
+        self._hits = self._misses = 0
+        self._rejected: set[tuple[bytes, ...]] = set()
 
-    def parse(self, data: bytes) -> Response:
-        """Parse one complete response; raise ProtocolError if it is malformed."""
+    def parse(self, data: bytes, literals: Literals | None = None) -> Response:
+        """Parse one complete response; raise ProtocolError if it is malformed.
+
+        ``literals`` holds the literal data :meth:`.Framer.next_frame` kept out of
+        ``data``."""
         if not data:
             raise ProtocolError("empty line from server")
+        shape = self._shape
+        if shape is not None and data[0] == 0x2A:  # "*"
+            fast = shape.read(data, self.limits.max_depth, literals)
+            if fast is not None:
+                self._hits += 1
+                return UntaggedResponse(b"FETCH", fast[0], fast[1])
+            self._misses += 1
         try:
-            return _Cursor(data, self.limits, self.tolerances).response()
+            response = _Cursor(data, self.limits, self.tolerances, literals).response()
         except RecursionError:
             # Only reachable when max_depth is set beyond what the interpreter's stack
             # allows; the response is still too deeply nested to accept.
@@ -1244,6 +1247,23 @@ class Parser:
                 "server response nests lists deeper than the interpreter allows",
                 limit="max_depth",
             ) from None
+        if type(response) is UntaggedResponse and response.name == b"FETCH":
+            self._learn(tuple(response.data))
+        return response
+
+    def _learn(self, keys: tuple[bytes, ...]) -> None:
+        shape = self._shape
+        if shape is not None and shape.keys == keys:
+            # Declined, yet the same items: stop trying a shape that mostly declines.
+            if self._misses >= 64 and self._misses > self._hits:
+                self._rejected.add(keys)
+                self._shape = None
+            return
+        if keys in self._rejected:
+            self._shape = None
+            return
+        self._shape = shape_for(keys)
+        self._hits = self._misses = 0
 
 
 _DEFAULT_PARSER = Parser()

@@ -15,6 +15,7 @@ parsed, and every capability or untagged datum learnt before TLS is forgotten.
 from __future__ import annotations
 
 import enum
+import gc
 import re
 from collections import deque
 from collections.abc import Callable, Iterable
@@ -39,6 +40,7 @@ __all__ = ["ALL_UNTAGGED", "ConnectionState", "PendingCommand", "Session"]
 
 #: A claim that takes every untagged response while the command is in flight.
 ALL_UNTAGGED = frozenset({b"*"})
+_GC_PAUSE_SIZE = 32 * 1024
 
 # Untagged data a server may send about the selected mailbox at any time.
 _MAILBOX_UPDATES = frozenset(
@@ -401,10 +403,28 @@ class Session:
         if not data:
             self._on_eof()
             return
+        # Parsing a large read allocates many small objects that are never cyclic
+        # garbage; pausing the cyclic collector for this call only (it runs at once if it
+        # is due when re-enabled) spares repeated collections over the growing results.
+        pause = len(data) >= _GC_PAUSE_SIZE and gc.isenabled()
+        if pause:
+            gc.disable()
         try:
-            self._framer.feed(data)
-            while (raw := self._framer.next_response()) is not None:
-                self._handle(self._parser.parse(raw))
+            framer, parse = self._framer, self._parser.parse
+            framer.feed(data)
+            lane = self._fetch_lane()
+            while (frame := framer.next_frame()) is not None:
+                response = parse(*frame)
+                if (
+                    lane is not None
+                    and type(response) is UntaggedResponse
+                    and response.name == b"FETCH"
+                    and (lane.route is None or lane.route(response))
+                ):
+                    lane.untagged.append(response)  # what _handle would do, minus its tests
+                    continue
+                self._handle(response)
+                lane = self._fetch_lane()
                 if self._tls_pending:
                     self._framer.discard()
                     return
@@ -417,6 +437,17 @@ class Session:
             error = ProtocolError(f"could not process the server's response: {exc!r}")
             self._fail_all(error)
             raise error from exc
+        finally:
+            if pause:
+                gc.enable()
+
+    def _fetch_lane(self) -> PendingCommand | None:
+        """The command every FETCH response goes to while it is alone in flight (a
+        listing's thousands of responses skip the general dispatch), or None."""
+        if len(self._in_flight) != 1 or self.state is ConnectionState.GREETING:
+            return None
+        cmd = next(iter(self._in_flight.values()))
+        return cmd if b"FETCH" in cmd.claims and not cmd.idling else None
 
     def abort(self, error: IMAPClientAbortError) -> None:
         """The front end lost the connection (transport error, read timeout): fail every
@@ -570,7 +601,11 @@ class Session:
             elif name == b"ENABLED":
                 self.enabled.update(response.data)
         for cmd in self._in_flight.values():
-            if cmd.claims_response(name, response):
+            # claims_response(), inlined: this runs once per FETCH of a large listing.
+            claims = cmd.claims
+            if (name in claims or claims is ALL_UNTAGGED) and (
+                cmd.route is None or cmd.route(response)
+            ):
                 if cmd.idling:
                     self._check_backlog(len(cmd.untagged))
                 cmd.untagged.append(response)

@@ -1,0 +1,577 @@
+"""Compiled fast paths for the FETCH responses of a mailbox listing.
+
+Listing a mailbox means thousands of FETCH responses with the same items in the same
+order. Once the general parser (:mod:`.parser`) has read one, its item sequence -- its
+*shape*, such as ``UID FLAGS INTERNALDATE RFC822.SIZE`` -- is compiled here into one
+anchored regular expression with a converter per item, and the following responses are
+matched whole by it: one regex match per response instead of one per token. ENVELOPE is
+one sub-pattern with one ``findall`` per address list; BODYSTRUCTURE, which nests without
+bound, has a reader of its own that takes one regex match per body part.
+
+The general parser stays the reference. Whatever a compiled shape does not match exactly
+(a literal, a lower-case NIL, an atom where a string belongs, a tolerated deviation, an
+odd date, a message/rfc822 part, ...) is declined and goes to the general parser, and
+for every response both accept, both return equal values: ``tests/protocol/
+test_fastfetch.py`` checks that on generated responses and on captured server output.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from ..response_types import Address, BodyData, Envelope, ResponseDict
+from .framing import Literals
+from .lexical import FLAG, MONTHS, fixed_zone, unquote
+
+__all__ = ["Shape", "shape_for"]
+
+
+class _Decline(Exception):
+    """The compiled shape cannot read this response exactly: the general parser will."""
+
+
+# --- strict token patterns (RFC 9051 section 9); anything else is declined ------------
+
+_Q = rb'"[^"\\\r\n]*(?:\\["\\][^"\\\r\n]*)*"'  # quoted, quotes included
+_NQ = rb"(?:NIL|" + _Q + rb")"  # nstring without literals
+_NUM = rb"\d{1,20}"
+# body-fld-param, body-fld-dsp, body-fld-lang
+_PARAMS = rb"(?:NIL|\(" + _Q + rb" " + _Q + rb"(?: " + _Q + rb" " + _Q + rb")*\))"
+_DSP = rb"(?:NIL|\(" + _Q + rb" " + _PARAMS + rb"\))"
+_LANG = rb"(?:" + _NQ + rb"|\(" + _Q + rb"(?: " + _Q + rb")*\))"
+# body-fld-dsp, body-fld-lang and body-fld-loc, each optional only if all after it are
+# absent; further body-extensions are declined.
+_EXT_TAIL = rb"(?: (" + _DSP + rb")(?: (" + _LANG + rb")(?: (" + _NQ + rb"))?)?)?"
+# body-type-1part except message/rfc822: type subtype params id description encoding
+# size [lines] [md5 [dsp [lang [loc]]]]
+_LEAF = re.compile(
+    rb"\((("
+    + _Q
+    + rb") ("
+    + _Q
+    + rb") ("
+    + _PARAMS
+    + rb") ("
+    + _NQ
+    + rb") ("
+    + _NQ
+    + rb") ("
+    + _Q
+    + rb")) ("
+    + _NUM
+    + rb")(?: ("
+    + _NUM
+    + rb"))?"
+    + rb"((?: ("
+    + _NQ
+    + rb")"
+    + _EXT_TAIL
+    + rb")?)\)"
+)
+# The end of body-type-mpart after its parts: SP subtype [SP params [dsp [lang [loc]]]]
+_MPART_END = re.compile(rb" (" + _Q + rb")(?: (" + _PARAMS + rb")" + _EXT_TAIL + rb")?\)")
+_DSP_PARTS = re.compile(rb"\((" + _Q + rb") (" + _PARAMS + rb")\)")
+_Q_CONTENT = re.compile(rb'"([^"\\\r\n]*(?:\\["\\][^"\\\r\n]*)*)"')
+
+_ADDRESS_LIST = rb"(?:NIL|\((?:\(" + _NQ + rb" " + _NQ + rb" " + _NQ + rb" " + _NQ + rb"\))+\))"
+_ADDRESS = re.compile(rb"\((" + _NQ + rb") (" + _NQ + rb") (" + _NQ + rb") (" + _NQ + rb")\)")
+_ENVELOPE = (
+    rb"\(("
+    + _NQ
+    + rb") ("
+    + _NQ
+    + rb")"
+    + (rb" (" + _ADDRESS_LIST + rb")") * 6
+    + rb" ("
+    + _NQ
+    + rb") ("
+    + _NQ
+    + rb")\)"
+)
+# body-type-msg: the leaf fields up to the size, the envelope, then the nested body
+# (read by _read_body); after it SP lines [md5 [dsp [lang [loc]]]].
+_MESSAGE_HEAD = re.compile(
+    rb"\(("
+    + _Q
+    + rb") ("
+    + _Q
+    + rb") ("
+    + _PARAMS
+    + rb") ("
+    + _NQ
+    + rb") ("
+    + _NQ
+    + rb") ("
+    + _Q
+    + rb") ("
+    + _NUM
+    + rb") "
+    + _ENVELOPE
+    + rb" (?=\()"
+)
+_MESSAGE_END = re.compile(rb" (" + _NUM + rb")(?: (" + _NQ + rb")" + _EXT_TAIL + rb")?\)")
+# The common Date: header shape; others go to datetime_util.parse_to_datetime.
+_ENV_DATE = re.compile(
+    rb"(?:[A-Za-z]{3}, )?(\d{1,2} [A-Za-z]{3} \d{4}) (\d\d):(\d\d):(\d\d) ([+-]\d{4})"
+    rb"(?: \([A-Za-z]*\))?\Z"
+)
+_INTERNALDATE = rb'" ?(\d{1,2}-[A-Za-z]{3}-\d{4}) (\d\d):(\d\d):(\d\d) ([+-]\d{4})"'
+
+
+# --- converters: raw tokens to the general parser's values ----------------------------
+
+
+def _string(token: bytes) -> bytes:
+    return unquote(token[1:-1])
+
+
+def _nstring(token: bytes) -> bytes | None:
+    return None if token == b"NIL" else unquote(token[1:-1])
+
+
+def _strings(token: bytes) -> tuple[bytes, ...]:
+    found = _Q_CONTENT.findall(token)
+    if b"\\" in token:
+        return tuple(unquote(s) for s in found)
+    return tuple(found)
+
+
+def _params(token: bytes) -> tuple[bytes, ...] | None:
+    return None if token == b"NIL" else _strings(token)
+
+
+def _dsp(token: bytes) -> tuple[bytes, tuple[bytes, ...] | None] | None:
+    if token == b"NIL":
+        return None
+    m = _DSP_PARTS.match(token)
+    assert m is not None  # the enclosing pattern matched the same text
+    return (_string(m.group(1)), _params(m.group(2)))
+
+
+def _lang(token: bytes) -> bytes | tuple[bytes, ...] | None:
+    if token == b"NIL":
+        return None
+    return _string(token) if token[0] == 0x22 else _strings(token)
+
+
+def _extensions(
+    fields: list[Any], dsp: bytes | None, lang: bytes | None, loc: bytes | None
+) -> None:
+    if dsp is not None:
+        fields.append(_dsp(dsp))
+        if lang is not None:
+            fields.append(_lang(lang))
+            if loc is not None:
+                fields.append(_nstring(loc))
+
+
+# Parts differ mostly in size and line count: what surrounds them is converted once per
+# distinct text. Values are immutable, so sharing them between results is safe.
+_LEAF_CACHE: dict[tuple[bytes, bytes], tuple[tuple[Any, ...], tuple[Any, ...], bool]] = {}
+
+
+def _leaf(m: re.Match[bytes]) -> BodyData:
+    head, size, lines, ext = m.group(1, 8, 9, 10)
+    key = (head, ext)
+    cached = _LEAF_CACHE.get(key)
+    if cached is None:
+        cached = _leaf_fields(m)
+        if len(_LEAF_CACHE) >= 4096:
+            _LEAF_CACHE.clear()
+        _LEAF_CACHE[key] = cached
+    before, after, text = cached
+    if lines is None:
+        if text and after:
+            raise _Decline  # TEXT without its line count: the general parser's verdict
+        return BodyData((*before, int(size), *after))
+    return BodyData((*before, int(size), int(lines), *after))
+
+
+def _leaf_fields(m: re.Match[bytes]) -> tuple[tuple[Any, ...], tuple[Any, ...], bool]:
+    """The fields before the size, those after the size and line count, and whether
+    the type is TEXT."""
+    type_, subtype, params, id_, desc, enc = m.group(2, 3, 4, 5, 6, 7)
+    md5, dsp, lang, loc = m.group(11, 12, 13, 14)
+    media = _string(type_)
+    sub = _string(subtype)
+    upper = media.upper()
+    if upper == b"MESSAGE" and sub.upper() in (b"RFC822", b"GLOBAL"):
+        raise _Decline  # body-type-msg needs an envelope and a body: not this pattern
+    after: list[Any] = []
+    if md5 is not None:
+        after.append(_nstring(md5))
+        _extensions(after, dsp, lang, loc)
+    before = (media, sub, _params(params), _nstring(id_), _nstring(desc), _string(enc))
+    return before, tuple(after), upper == b"TEXT"
+
+
+def _read_body(
+    buf: bytes, pos: int, max_depth: int, literals: Literals | None
+) -> tuple[BodyData, int]:
+    """body (BODY / BODYSTRUCTURE) at ``pos``: one match per part, with a stack of the
+    enclosing multiparts (lists of their parts so far) and message/rfc822 parts (tuples
+    of their fields before the nested body)."""
+    stack: list[list[BodyData] | tuple[Any, ...]] = []
+    while True:
+        while buf.startswith(b"((", pos):  # body-type-mpart opens
+            stack.append([])
+            pos += 1
+        # The general parser counts FETCH's "(" as depth 1: a leaf at nesting L reaches
+        # 4 + L with a disposition's parameters, an envelope 5 + L. Near the limit the
+        # general parser decides alone.
+        if len(stack) + 5 > max_depth:
+            raise _Decline
+        m = _LEAF.match(buf, pos)
+        if m is None:
+            m = _MESSAGE_HEAD.match(buf, pos)
+            if m is None:
+                raise _Decline
+            stack.append(_message_head(m))
+            pos = m.end()
+            continue
+        part = _leaf(m)
+        pos = m.end()
+        while stack:
+            frame = stack[-1]
+            if type(frame) is tuple:  # the nested body of a message/rfc822 part
+                m = _MESSAGE_END.match(buf, pos)
+                if m is None:
+                    raise _Decline
+                lines, md5, dsp, lang, loc = m.groups()
+                fields = [*frame, part, int(lines)]
+                if md5 is not None:
+                    fields.append(_nstring(md5))
+                    _extensions(fields, dsp, lang, loc)
+            else:
+                frame.append(part)  # type: ignore[union-attr]
+                if buf.startswith(b"(", pos):
+                    break  # the next part of the same multipart
+                m = _MPART_END.match(buf, pos)
+                if m is None:
+                    raise _Decline
+                subtype, params, dsp, lang, loc = m.groups()
+                fields = [frame, _string(subtype)]
+                if params is not None:
+                    fields.append(_params(params))
+                    _extensions(fields, dsp, lang, loc)
+            stack.pop()
+            part = BodyData(fields)
+            pos = m.end()
+        else:
+            return part, pos
+
+
+def _message_head(m: re.Match[bytes]) -> tuple[Any, ...]:
+    g = m.groups()
+    media, sub = _string(g[0]), _string(g[1])
+    if media.upper() != b"MESSAGE" or sub.upper() not in (b"RFC822", b"GLOBAL"):
+        raise _Decline  # a list where no other type has one
+    return (
+        media,
+        sub,
+        _params(g[2]),
+        _nstring(g[3]),
+        _nstring(g[4]),
+        _string(g[5]),
+        int(g[6]),
+        _raw_envelope(g, 7),
+    )
+
+
+_ZONES: dict[bytes, timezone] = {}
+
+
+def _envelope_zone(zone: bytes) -> timezone:
+    # As datetime_util._offset: UTC for a zero offset, else a fixed offset.
+    hours, minutes = int(zone[1:3]), int(zone[3:5])
+    if hours > 23 or minutes > 59:
+        raise _Decline
+    if hours == 0 and minutes == 0:
+        tz = timezone.utc
+    else:
+        offset = timedelta(hours=hours, minutes=minutes)
+        tz = timezone(-offset if zone[:1] == b"-" else offset)
+    if len(_ZONES) < 1024:
+        _ZONES[zone] = tz
+    return tz
+
+
+_ENV_DAYS: dict[bytes, tuple[int, int, int]] = {}
+
+
+def _envelope_date(raw: bytes) -> datetime:
+    m = _ENV_DATE.match(raw)
+    if m is None:
+        raise _Decline
+    text, hh, mm, ss, zone = m.groups()
+    day = _ENV_DAYS.get(text)
+    if day is None:
+        d, month, y = text.split(b" ")
+        month_number = MONTHS.get(month.lower())
+        if month_number is None:
+            raise _Decline
+        day = (int(y), month_number, int(d))
+        if len(_ENV_DAYS) >= 4096:
+            _ENV_DAYS.clear()
+        _ENV_DAYS[text] = day
+    tz = _ZONES.get(zone)
+    if tz is None:
+        tz = _envelope_zone(zone)
+    try:
+        return datetime(*day, int(hh), int(mm), min(int(ss), 59), tzinfo=tz)
+    except ValueError:
+        raise _Decline from None
+
+
+_ADDRESS_TEXT = re.compile(rb"\(" + _NQ + rb" " + _NQ + rb" " + _NQ + rb" " + _NQ + rb"\)")
+# Addresses and whole address lists recur (the account's own, frequent correspondents,
+# the same recipients): each distinct text is converted once. Values are immutable, so
+# sharing them between results is safe.
+_ADDRESS_CACHE: dict[bytes, Address] = {}
+_LIST_CACHE: dict[bytes, tuple[Address, ...]] = {}
+_new_tuple = tuple.__new__  # NamedTuple's own __new__ is a Python function: skipped
+
+
+def _addresses(token: bytes) -> tuple[Address, ...]:
+    found = _LIST_CACHE.get(token)
+    if found is not None:
+        return found
+    out = []
+    cache = _ADDRESS_CACHE
+    for text in _ADDRESS_TEXT.findall(token):
+        address = cache.get(text)
+        if address is None:
+            m = _ADDRESS.match(text)
+            assert m is not None  # the same text matched the envelope's pattern
+            address = _new_tuple(Address, map(_nstring, m.groups()))
+            if len(cache) >= 4096:
+                cache.clear()
+            cache[text] = address
+        out.append(address)
+    found = tuple(out)
+    if len(_LIST_CACHE) >= 4096:
+        _LIST_CACHE.clear()
+    _LIST_CACHE[token] = found
+    return found
+
+
+def _raw_envelope(g: tuple[Any, ...], i: int) -> tuple[Any, ...]:
+    """An envelope as the general parser leaves it inside a message/rfc822 body
+    structure: nested tuples, NIL as None."""
+    lists = [
+        None
+        if token == b"NIL"
+        else tuple([tuple(map(_nstring, a)) for a in _ADDRESS.findall(token)])
+        for token in g[i + 2 : i + 8]
+    ]
+    return (_nstring(g[i]), _nstring(g[i + 1]), *lists, _nstring(g[i + 8]), _nstring(g[i + 9]))
+
+
+def _envelope(g: tuple[Any, ...], i: int) -> Envelope:
+    raw_date = _nstring(g[i])
+    lists: list[tuple[Address, ...] | None] = []
+    last_token = last = None
+    for token in g[i + 2 : i + 8]:
+        if token == b"NIL":
+            lists.append(None)
+        elif token == last_token:  # From, Sender and Reply-To are usually the same
+            lists.append(last)
+        else:
+            last_token, last = token, _addresses(token)
+            lists.append(last)
+    return _new_tuple(
+        Envelope,
+        (
+            _envelope_date(raw_date) if raw_date else None,
+            _nstring(g[i + 1]),
+            *lists,
+            _nstring(g[i + 8]),
+            _nstring(g[i + 9]),
+        ),
+    )
+
+
+def _flags(g: tuple[Any, ...], i: int) -> tuple[bytes, ...]:
+    content = g[i]
+    return tuple(content.split(b" ")) if content else ()
+
+
+_DAYS: dict[bytes, tuple[int, int, int]] = {}
+_INTERNAL_ZONES: dict[bytes, timezone] = {}
+
+
+def _internaldate(g: tuple[Any, ...], i: int) -> datetime:
+    # A listing has few distinct days and zones: each is converted once.
+    day = _DAYS.get(g[i])
+    if day is None:
+        text = g[i].split(b"-")
+        month = MONTHS.get(text[1].lower())
+        if month is None:
+            raise _Decline
+        day = (int(text[2]), month, int(text[0]))
+        if len(_DAYS) >= 4096:
+            _DAYS.clear()
+        _DAYS[g[i]] = day
+    zone = _INTERNAL_ZONES.get(g[i + 4])
+    if zone is None:
+        zone = _INTERNAL_ZONES[g[i + 4]] = fixed_zone(g[i + 4])
+    try:
+        return datetime(*day, int(g[i + 1]), int(g[i + 2]), int(g[i + 3]), tzinfo=zone)
+    except ValueError:
+        raise _Decline from None  # 31-Feb, 25:00:00: the general parser decides
+
+
+_Converter = Callable[[tuple[Any, ...], int], Any]
+_LITERAL_ANNOUNCEMENT = re.compile(rb"\{(\d{1,20})\}\r\n")
+_QUOTED_CONTENT = re.compile(_Q_CONTENT.pattern)
+# Message data items whose value is an nstring: BODY[section]<origin>, RFC822 ...
+_NSTRING_KEY = re.compile(rb"(?:BODY\[[^\]\"]*\](?:<\d{1,20}>)?|RFC822(?:\.HEADER|\.TEXT)?)\Z")
+
+
+def _read_nstring(
+    buf: bytes, pos: int, max_depth: int, literals: Literals | None
+) -> tuple[bytes | None, int]:
+    """nstring, literals included: a message body, a header, a section."""
+    c = buf[pos : pos + 1]
+    if c == b"{":
+        m = _LITERAL_ANNOUNCEMENT.match(buf, pos)
+        if m is None:
+            raise _Decline
+        size = int(m.group(1))
+        start = m.end()
+        if literals:
+            data = literals.get(start)
+            if data is not None:
+                if len(data) != size:
+                    raise _Decline
+                return data, start
+        end = start + size
+        if end > len(buf):
+            raise _Decline
+        return buf[start:end], end
+    if c == b'"':
+        m = _QUOTED_CONTENT.match(buf, pos)
+        if m is None:
+            raise _Decline
+        return unquote(m.group(1)), m.end()
+    if buf.startswith(b"NIL", pos):
+        return None, pos + 3  # the next pattern requires the delimiter
+    raise _Decline
+
+
+_Reader = Callable[[bytes, int, int, "Literals | None"], tuple[Any, int]]
+
+# Items with a sub-pattern: (pattern, number of groups, converter or None for a number).
+_PATTERN_ITEMS: dict[bytes, tuple[bytes, int, _Converter | None]] = {
+    b"UID": (rb"(" + _NUM + rb")", 1, None),
+    b"RFC822.SIZE": (rb"(" + _NUM + rb")", 1, None),
+    b"X-GM-MSGID": (rb"(" + _NUM + rb")", 1, None),
+    b"X-GM-THRID": (rb"(" + _NUM + rb")", 1, None),
+    b"MODSEQ": (rb"\((" + _NUM + rb")\)", 1, None),
+    b"FLAGS": (rb"\(((?:" + FLAG + rb"(?: " + FLAG + rb")*)?)\)", 1, _flags),
+    b"INTERNALDATE": (_INTERNALDATE, 5, _internaldate),
+    b"ENVELOPE": (_ENVELOPE, 10, _envelope),
+}
+# Items read by a function (they nest without bound).
+_READER_ITEMS: dict[bytes, _Reader] = {
+    b"BODYSTRUCTURE": _read_body,
+    b"BODY": _read_body,
+}
+
+
+class Shape:
+    """The compiled reader of FETCH responses whose items are ``keys``, in that order.
+
+    ``read(buf, max_depth, literals=None)`` returns ``(message number, items)`` for the
+    FETCH response ``buf`` (with its out-of-line literals, see :mod:`.framing`), or None
+    to decline it.
+    """
+
+    __slots__ = ("keys", "read")
+
+    def __init__(
+        self, keys: tuple[bytes, ...], read: Callable[..., tuple[int, ResponseDict] | None]
+    ) -> None:
+        self.keys = keys
+        self.read = read
+
+
+def _compile(keys: tuple[bytes, ...]) -> Shape | None:
+    """Build the reader as straight-line Python, as dataclasses and namedtuple do: one
+    statement per item, no per-item loop or dispatch. The source holds only generated
+    names and group numbers; keys, patterns and converters are passed in ``names``."""
+    names: dict[str, Any] = {"ResponseDict": ResponseDict, "Decline": _Decline}
+    lines = [
+        "def read(buf, max_depth, literals=None):",
+        "    items = ResponseDict()",
+        "    pos = 0",
+        "    try:",
+    ]
+    pattern = rb"\* (" + _NUM + rb") (?i:FETCH) \("
+    group = 2  # the next group of the pattern being built; 1 is the message number
+    step = 0
+
+    def end_step(source: bytes) -> None:
+        names[f"match{step}"] = re.compile(source).match
+        lines[steps_at[-1]] = (
+            f"        m = match{step}(buf, pos)\n"
+            "        if m is None:\n"
+            "            return None\n"
+            "        g = m.groups()\n" + ("        number = int(g[0])\n" if step == 0 else "")
+        )
+        lines.append("        pos = m.end()")
+
+    steps_at = [len(lines)]
+    lines.append("")  # replaced by the step's match once its pattern is complete
+    for index, key in enumerate(keys):
+        names[f"k{index}"] = key
+        if index:
+            pattern += b" "
+        pattern += rb"(?i:" + re.escape(key) + rb") "
+        reader = _READER_ITEMS.get(key)
+        if reader is None and _NSTRING_KEY.match(key):
+            reader = _read_nstring
+        if reader is not None:
+            end_step(pattern)
+            names[f"r{index}"] = reader
+            lines.append(f"        items[k{index}], pos = r{index}(buf, pos, max_depth, literals)")
+            step += 1
+            pattern, group = b"", 1
+            steps_at.append(len(lines))
+            lines.append("")
+            continue
+        spec = _PATTERN_ITEMS.get(key)
+        if spec is None:
+            return None
+        fragment, count, convert = spec
+        pattern += fragment
+        if convert is None:
+            lines.append(f"        items[k{index}] = int(g[{group - 1}])")
+        else:
+            names[f"c{index}"] = convert
+            lines.append(f"        items[k{index}] = c{index}(g, {group - 1})")
+        group += count
+    end_step(pattern + rb"\)\Z")
+    lines += ["    except Decline:", "        return None", "    return number, items"]
+    exec("\n".join(lines), names)  # our own source: see the docstring
+    return Shape(keys, names["read"])
+
+
+_SHAPES: dict[tuple[bytes, ...], Shape | None] = {}
+
+
+def shape_for(keys: tuple[bytes, ...]) -> Shape | None:
+    """The compiled reader for FETCH responses with these item keys (in this order), or
+    None if one of them has no fast path. Compiled once per process and kept."""
+    try:
+        return _SHAPES[keys]
+    except KeyError:
+        pass
+    shape = _compile(keys) if 0 < len(keys) <= 16 else None
+    if len(_SHAPES) >= 256:  # a server inventing item orders must not grow this forever
+        _SHAPES.clear()
+    _SHAPES[keys] = shape
+    return shape

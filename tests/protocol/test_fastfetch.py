@@ -1,0 +1,445 @@
+"""The compiled FETCH fast paths (protocol/fastfetch.py) against the general parser.
+
+The general parser is the reference: for every FETCH response the compiled reader of
+its shape accepts, both must give equal values of the same types, all the way down; and
+whatever the compiled reader declines must still parse (or fail) exactly as before.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from imapclient.exceptions import LimitExceededError, ProtocolError
+from imapclient.protocol import fastfetch
+from imapclient.protocol.limits import DEFAULT_LIMITS, Limits
+from imapclient.protocol.parser import Parser, _Cursor
+from imapclient.protocol.responses import UntaggedResponse
+from imapclient.protocol.tolerances import DEFAULT_TOLERANCES, Tolerance
+from imapclient.response_types import Address, BodyData, Envelope
+
+FAST = settings(
+    max_examples=300,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+
+
+def general(data: bytes, tolerances: Tolerance = DEFAULT_TOLERANCES) -> Any:
+    return _Cursor(data, DEFAULT_LIMITS, tolerances).response()
+
+
+def fast(data: bytes, max_depth: int = 100) -> tuple[int, dict[bytes, Any]] | None:
+    """The compiled reader of ``data``'s own shape (learnt from the general parser)."""
+    reference = general(data)
+    shape = fastfetch.shape_for(tuple(reference.data))
+    assert shape is not None, "no compiled shape for these items"
+    return shape.read(data, max_depth)
+
+
+def same(a: Any, b: Any) -> bool:
+    """Equal values of identical types, recursively (so 1 != True, b'' != None ...)."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, (tuple, list)):
+        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, dict):
+        return list(a) == list(b) and all(same(a[k], b[k]) for k in a)
+    if isinstance(a, datetime):
+        return a == b and a.utcoffset() == b.utcoffset()
+    return bool(a == b)
+
+
+def assert_agrees(data: bytes) -> bool:
+    """The fast reader gives what the general parser gives; returns whether it accepted."""
+    reference = general(data)
+    got = fast(data)
+    if got is None:
+        return False
+    number, items = got
+    assert number == reference.number
+    assert same(dict(items), dict(reference.data)), (items, reference.data)
+    return True
+
+
+# --- captured responses -----------------------------------------------------------------
+
+DOVECOT_META = (
+    b"* 2 FETCH (UID 2 FLAGS (\\Answered \\Seen \\Recent) INTERNALDATE "
+    b'"01-Jan-2023 14:39:00 +0000" RFC822.SIZE 2977)'
+)
+DOVECOT_ENVELOPE = (
+    b'* 1 FETCH (UID 1 ENVELOPE ("Sun, 01 Jan 2023 07:26:41 +0530" '
+    b'"=?utf-8?q?=F0=9F=8E=89_Party_on_Saturday!?=" (("Trent Nowak" NIL "trent.nowak61" '
+    b'"example.org")) (("Trent Nowak" NIL "trent.nowak61" "example.org")) (("Trent Nowak" '
+    b'NIL "trent.nowak61" "example.org")) (("Alice" NIL "alice" "example.org")("Judy Nowak" '
+    b'NIL "judy.nowak21" "example.net")) NIL NIL "<0.dd793279@example.org>" '
+    b'"<0.357a6fda@example.org>") BODYSTRUCTURE (("text" "plain" ("charset" "us-ascii") '
+    b'NIL NIL "7bit" 1921 32 NIL NIL NIL NIL)("text" "html" ("charset" "us-ascii") NIL NIL '
+    b'"7bit" 2503 36 NIL NIL NIL NIL) "alternative" ("boundary" "=_0_9bd2967026bd") NIL NIL '
+    b"NIL))"
+)
+DOVECOT_FORWARD = (
+    b'* 15 FETCH (UID 15 ENVELOPE ("Mon, 02 Jan 2023 23:21:13 +0200" "Fwd: notice" '
+    b'(("Carol Walsh" NIL "carol.walsh87" "news.example")) (("Carol Walsh" NIL '
+    b'"carol.walsh87" "news.example")) (("Carol Walsh" NIL "carol.walsh87" "news.example")) '
+    b'(("Alice" NIL "alice" "example.org")) NIL NIL NIL "<14.7cc2b68e@news.example>") '
+    b'BODYSTRUCTURE (("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 572 9 NIL NIL '
+    b'NIL NIL)("message" "rfc822" NIL NIL NIL "7bit" 887 ("Sun, 01 Jan 2023 20:36:38 +0000" '
+    b'"Password expiry notice" (("=?utf-8?q?=C3=85sa?=" NIL "sa" "example.org")) '
+    b'(("=?utf-8?q?=C3=85sa?=" NIL "sa" "example.org")) (("=?utf-8?q?=C3=85sa?=" NIL "sa" '
+    b'"example.org")) (("Alice" NIL "alice" "example.org")) NIL NIL NIL "<fwd.14@example.net>")'
+    b' ("text" "plain" ("charset" "utf-8") NIL NIL "quoted-printable" 568 10 NIL NIL NIL NIL)'
+    b' 19 NIL ("inline" NIL) NIL NIL) "mixed" ("boundary" "=_14_2244eb13e939") NIL NIL NIL))'
+)
+# RFC 3501's own example (section 8), upper-case types, no extension data.
+RFC_EXAMPLE = (
+    b'* 12 FETCH (FLAGS (\\Seen) INTERNALDATE "17-Jul-1996 02:44:25 -0700" '
+    b'RFC822.SIZE 4286 ENVELOPE ("Wed, 17 Jul 1996 02:23:25 -0700 (PDT)" '
+    b'"IMAP4rev1 WG mtg summary and minutes" (("Terry Gray" NIL "gray" '
+    b'"cac.washington.edu")) (("Terry Gray" NIL "gray" "cac.washington.edu")) '
+    b'(("Terry Gray" NIL "gray" "cac.washington.edu")) ((NIL NIL "imap" '
+    b'"cac.washington.edu")) ((NIL NIL "minutes" "CNRI.Reston.VA.US")("John Klensin" NIL '
+    b'"KLENSIN" "MIT.EDU")) NIL NIL "<B27397-0100000@cac.washington.edu>") '
+    b'BODY ("TEXT" "PLAIN" ("CHARSET" "US-ASCII") NIL NIL "7BIT" 3028 92))'
+)
+GMAIL = (
+    b"* 7 FETCH (X-GM-THRID 1278455344230334865 X-GM-MSGID 1278455344230334865 UID 7 "
+    b"MODSEQ (12345) FLAGS (\\Seen $Forwarded) RFC822.SIZE 1234)"
+)
+NESTED = (
+    b'* 3 FETCH (UID 3 BODYSTRUCTURE ((("text" "plain" ("charset" "utf-8") NIL NIL '
+    b'"quoted-printable" 10 1 NIL NIL NIL NIL)("text" "html" ("charset" "utf-8") NIL NIL '
+    b'"quoted-printable" 20 2 NIL NIL NIL NIL) "alternative" ("boundary" "b2") NIL NIL NIL)'
+    b'("application" "pdf" ("name" "a \\"quoted\\" name.pdf") "<id@x>" "desc" "base64" 4554 '
+    b'"md5sum" ("attachment" ("filename" "a.pdf" "size" "4554")) ("en" "de") "http://x/y")'
+    b' "mixed" ("boundary" "b1") ("inline" NIL) "en" NIL))'
+)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [DOVECOT_META, DOVECOT_ENVELOPE, DOVECOT_FORWARD, RFC_EXAMPLE, GMAIL, NESTED],
+    ids=["dovecot-meta", "dovecot-envelope", "forwarded-message", "rfc3501", "gmail", "nested"],
+)
+def test_captured_responses_take_the_fast_path_and_agree(data: bytes) -> None:
+    assert assert_agrees(data)
+
+
+def test_parser_uses_the_learnt_shape_for_the_next_responses() -> None:
+    parser = Parser()
+    first = parser.parse(DOVECOT_META)
+    second = parser.parse(DOVECOT_META.replace(b"* 2 FETCH (UID 2", b"* 3 FETCH (UID 3"))
+    assert parser._hits == 1 and parser._misses == 0
+    assert isinstance(second, UntaggedResponse) and second.number == 3
+    assert second.data[b"UID"] == 3
+    assert same(dict(second.data), {**dict(first.data), b"UID": 3})
+
+
+def test_known_values() -> None:
+    number, items = fast(RFC_EXAMPLE)  # type: ignore[misc]
+    assert number == 12
+    assert items[b"FLAGS"] == (b"\\Seen",)
+    assert items[b"RFC822.SIZE"] == 4286
+    assert items[b"INTERNALDATE"] == datetime(1996, 7, 17, 9, 44, 25, tzinfo=timezone.utc)
+    envelope = items[b"ENVELOPE"]
+    assert isinstance(envelope, Envelope)
+    assert envelope.subject == b"IMAP4rev1 WG mtg summary and minutes"
+    assert envelope.to == (Address(None, None, b"imap", b"cac.washington.edu"),)
+    assert envelope.cc[1] == Address(b"John Klensin", None, b"KLENSIN", b"MIT.EDU")
+    assert envelope.date == datetime(1996, 7, 17, 9, 23, 25, tzinfo=timezone.utc)
+    body = items[b"BODY"]
+    assert isinstance(body, BodyData) and not body.is_multipart
+    assert body == (b"TEXT", b"PLAIN", (b"CHARSET", b"US-ASCII"), None, None, b"7BIT", 3028, 92)
+    number, items = fast(NESTED)  # type: ignore[misc]
+    structure = items[b"BODYSTRUCTURE"]
+    assert structure.is_multipart and structure[0][0].is_multipart
+    assert structure[0][1][2] == (b"name", b'a "quoted" name.pdf')
+    assert structure[0][1][8] == (b"attachment", (b"filename", b"a.pdf", b"size", b"4554"))
+    assert structure[1:] == (b"mixed", (b"boundary", b"b1"), (b"inline", None), b"en", None)
+
+
+# --- what the fast path declines (and the general parser still decides) -----------------
+
+DECLINED = {
+    "literal subject": (
+        RFC_EXAMPLE,
+        b'"IMAP4rev1 WG mtg summary and minutes"',
+        b"{36}\r\nIMAP4rev1 WG mtg summary and minutes",
+    ),
+    "lower-case nil": (RFC_EXAMPLE, b'((NIL NIL "imap"', b'((nil NIL "imap"'),
+    "atom for a string": (RFC_EXAMPLE, b'"7BIT"', b"7BIT"),
+    "space between parts": (NESTED, b'NIL)("application"', b'NIL) ("application"'),
+    "text without lines": (NESTED, b'"quoted-printable" 10 1 NIL', b'"quoted-printable" 10 NIL'),
+    "31 February": (DOVECOT_META, b"01-Jan-2023", b"31-Feb-2023"),
+    "unknown month": (DOVECOT_META, b"01-Jan-2023", b"01-Foo-2023"),
+    "odd envelope date": (
+        RFC_EXAMPLE,
+        b"Wed, 17 Jul 1996 02:23:25 -0700 (PDT)",
+        b"17 Jul 96 2:23 PDT",
+    ),
+    "impossible zone": (RFC_EXAMPLE, b"02:23:25 -0700 (PDT)", b"02:23:25 -0790"),
+    "extra body extension": (NESTED, b'"en" NIL))', b'"en" NIL 42))'),
+    "bracket in flag": (DOVECOT_META, b"\\Recent)", b"\\Recent [x])"),
+    "trailing space": (DOVECOT_META, b"2977)", b"2977) "),
+    "message without envelope": (DOVECOT_FORWARD, b'"7bit" 887 (', b'"7bit" 887 NIL NIL ('),
+    "items in another order": (DOVECOT_META, b"UID 2 FLAGS", b"FLAGS (\\Seen) UID 2 FLAGS"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(DECLINED))
+def test_declined_responses_fall_back_to_the_general_parser(name: str) -> None:
+    base, old, new = DECLINED[name]
+    assert old in base
+    data = base.replace(old, new)
+    shape = fastfetch.shape_for(tuple(general(base).data))
+    assert shape is not None
+    assert shape.read(data, 100) is None, f"the fast path accepted {data!r}"
+    # A Parser holding that shape gives the general parser's answer, or its error.
+    parser = Parser()
+    parser._shape = shape
+    try:
+        reference = general(data)
+    except ProtocolError as exc:
+        with pytest.raises(type(exc)):
+            parser.parse(data)
+    else:
+        assert same(parser.parse(data), reference)
+
+
+def test_depth_limit_is_the_general_parsers() -> None:
+    # With a small max_depth the general parser refuses NESTED: so must the Parser
+    # holding a compiled shape, and the shape itself must decline.
+    shape = fastfetch.shape_for((b"UID", b"BODYSTRUCTURE"))
+    assert shape is not None
+    refused = 0
+    for depth in range(1, 8):
+        limits = Limits(max_depth=depth)
+        try:
+            _Cursor(NESTED, limits, DEFAULT_TOLERANCES).response()
+        except LimitExceededError:
+            refused += 1
+            assert shape.read(NESTED, depth) is None
+            parser = Parser(limits)
+            parser._shape = shape
+            with pytest.raises(LimitExceededError):
+                parser.parse(NESTED)
+        else:  # near the limit the fast path may decline; if it reads, it agrees
+            got = shape.read(NESTED, depth)
+            assert got is None or same(dict(got[1]), dict(general(NESTED).data))
+    assert refused >= 3
+    assert shape.read(NESTED, 8) is not None
+
+
+def test_a_shape_that_keeps_declining_is_dropped() -> None:
+    parser = Parser()
+    declined = DOVECOT_META.replace(b"01-Jan-2023", b"31-Feb-2023")
+    for _ in range(200):
+        parser.parse(declined)
+    assert parser._shape is None  # given up: no more double parsing
+    assert (b"UID", b"FLAGS", b"INTERNALDATE", b"RFC822.SIZE") in parser._rejected
+    parser.parse(RFC_EXAMPLE)  # other items: a new shape is learnt
+    assert parser._shape is not None
+
+
+# --- generated responses ----------------------------------------------------------------
+
+_TEXT = st.binary(min_size=0, max_size=12).filter(lambda b: b"\r" not in b and b"\n" not in b)
+_WORDS = st.sampled_from(
+    [
+        b"",
+        b"a",
+        b'Re: "x"',
+        b"back\\slash",
+        b"(paren)",
+        b"caf\xc3\xa9",
+        b"NIL",
+        b"{3}",
+        b"  spaces  ",
+        b"\x01ctl",
+    ]
+)
+
+
+class Wire:
+    """Renders values as a server would, noting what the fast path must decline."""
+
+    def __init__(self) -> None:
+        self.declines = False
+
+    def q(self, text: bytes, literal: bool = False) -> bytes:
+        if literal:
+            self.declines = True
+            return b"{%d}\r\n%s" % (len(text), text)
+        return b'"' + text.replace(b"\\", b"\\\\").replace(b'"', b'\\"') + b'"'
+
+    def nq(self, value: bytes | None, literal: bool = False) -> bytes:
+        return b"NIL" if value is None else self.q(value, literal)
+
+    def params(self, pairs: list[tuple[bytes, bytes]] | None) -> bytes:
+        if pairs is None:
+            return b"NIL"
+        return b"(" + b" ".join(self.q(k) + b" " + self.q(v) for k, v in pairs) + b")"
+
+
+@st.composite
+def nstrings(draw: Any) -> bytes | None:
+    return draw(st.none() | _WORDS | _TEXT)
+
+
+@st.composite
+def envelopes(draw: Any, wire: Wire) -> bytes:
+    date = draw(
+        st.sampled_from(
+            [
+                b"Sun, 01 Jan 2023 07:26:41 +0530",
+                b"1 Feb 2024 23:59:60 -0000",
+                b"Wed, 17 Jul 1996 02:23:25 -0700 (PDT)",
+                b"Mon, 31 Dec 2001 00:00:00 +2359",
+            ]
+        )
+        | st.none()
+    )
+    if draw(st.booleans()) and date is not None:
+        wire.declines = True
+        date = draw(
+            st.sampled_from([b"17 Jul 96 2:23 PDT", b"garbage", b"", b"31 Feb 2023 10:00:00 +0000"])
+        )
+
+    def addresses() -> bytes:
+        found = draw(
+            st.lists(st.tuples(nstrings(), nstrings(), nstrings(), nstrings()), max_size=3)
+        )
+        if not found:
+            return b"NIL"
+        return b"(" + b"".join(b"(" + b" ".join(wire.nq(p) for p in a) + b")" for a in found) + b")"
+
+    subject = draw(nstrings())
+    literal = subject is not None and draw(st.integers(0, 9)) == 0
+    fields = [wire.nq(date), wire.nq(subject, literal)]
+    first = addresses()
+    fields += [first, first if draw(st.booleans()) else addresses()]
+    fields += [addresses() for _ in range(4)]
+    fields += [wire.nq(draw(nstrings())), wire.nq(draw(nstrings()))]
+    return b"(" + b" ".join(fields) + b")"
+
+
+@st.composite
+def extensions(draw: Any, wire: Wire, first: bytes) -> bytes:
+    count = draw(st.integers(0, 4))
+    if count == 0:
+        return b""
+    out = [first]
+    if count > 1:
+        dsp = draw(
+            st.none()
+            | st.tuples(
+                _WORDS, st.none() | st.lists(st.tuples(_WORDS, _WORDS), min_size=1, max_size=2)
+            )
+        )
+        out.append(
+            b"NIL" if dsp is None else b"(" + wire.q(dsp[0]) + b" " + wire.params(dsp[1]) + b")"
+        )
+    if count > 2:
+        lang = draw(st.none() | _WORDS | st.lists(_WORDS, min_size=1, max_size=3))
+        out.append(
+            wire.nq(lang)
+            if not isinstance(lang, list)
+            else b"(" + b" ".join(wire.q(x) for x in lang) + b")"
+        )
+    if count > 3:
+        out.append(wire.nq(draw(nstrings())))
+    return b" " + b" ".join(out)
+
+
+@st.composite
+def bodies(draw: Any, wire: Wire, depth: int = 0) -> bytes:
+    kind = draw(
+        st.sampled_from(
+            ["text", "basic", "multipart", "message"] if depth < 3 else ["text", "basic"]
+        )
+    )
+    params = draw(st.none() | st.lists(st.tuples(_WORDS, _WORDS), min_size=1, max_size=3))
+    if kind == "multipart":
+        parts = b"".join(draw(bodies(wire, depth + 1)) for _ in range(draw(st.integers(1, 3))))
+        return (
+            b"("
+            + parts
+            + b" "
+            + wire.q(draw(_WORDS))
+            + draw(extensions(wire, wire.params(params)))
+            + b")"
+        )
+    head = {
+        "text": [wire.q(draw(st.sampled_from([b"text", b"TEXT", b"Text"]))), wire.q(b"plain")],
+        "basic": [
+            wire.q(draw(st.sampled_from([b"application", b"image", b"message"]))),
+            wire.q(b"pdf"),
+        ],
+        "message": [
+            wire.q(draw(st.sampled_from([b"message", b"MESSAGE"]))),
+            wire.q(draw(st.sampled_from([b"rfc822", b"global"]))),
+        ],
+    }[kind]
+    head += [
+        wire.params(params),
+        wire.nq(draw(nstrings())),
+        wire.nq(draw(nstrings())),
+        wire.q(b"7bit"),
+        b"%d" % draw(st.integers(0, 10**12)),
+    ]
+    if kind == "message":
+        head += [
+            draw(envelopes(wire)),
+            draw(bodies(wire, depth + 1)),
+            b"%d" % draw(st.integers(0, 99)),
+        ]
+    elif kind == "text":
+        head.append(b"%d" % draw(st.integers(0, 99)))
+    md5 = wire.nq(draw(nstrings()))
+    return b"(" + b" ".join(head) + draw(extensions(wire, md5)) + b")"
+
+
+@FAST
+@given(st.data())
+def test_generated_responses_agree_with_the_general_parser(data: Any) -> None:
+    wire = Wire()
+    items = [b"UID %d" % data.draw(st.integers(1, 2**32 - 1))]
+    if data.draw(st.booleans()):
+        flags = data.draw(
+            st.lists(
+                st.sampled_from([b"\\Seen", b"\\Answered", b"$Label1", b"\\*", b"x.y-z"]),
+                max_size=4,
+            )
+        )
+        items.append(b"FLAGS (" + b" ".join(flags) + b")")
+    if data.draw(st.booleans()):
+        items.append(
+            b'INTERNALDATE "%s"'
+            % data.draw(
+                st.sampled_from(
+                    [
+                        b"17-Jul-1996 02:44:25 -0700",
+                        b" 1-Jan-2023 00:00:00 +0000",
+                        b"29-Feb-2024 23:59:59 +1400",
+                    ]
+                )
+            )
+        )
+    if data.draw(st.booleans()):
+        items.append(b"ENVELOPE " + data.draw(envelopes(wire)))
+    items.append(
+        data.draw(st.sampled_from([b"BODYSTRUCTURE ", b"BODY "])) + data.draw(bodies(wire))
+    )
+    if data.draw(st.booleans()):
+        items.append(b"MODSEQ (%d)" % data.draw(st.integers(0, 2**63 - 1)))
+    order = data.draw(st.permutations(items))
+    response = b"* %d FETCH (" % data.draw(st.integers(1, 10**6)) + b" ".join(order) + b")"
+    accepted = assert_agrees(response)
+    if not wire.declines:
+        assert accepted, f"a canonical response was declined: {response!r}"
