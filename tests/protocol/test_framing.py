@@ -461,3 +461,82 @@ def test_long_line_fed_one_byte_at_a_time():
         if response is not None:
             out.append(response)
     assert out == [line]
+
+
+# --- out-of-line literals (next_frame) -------------------------------------------------
+
+BIG = bytes(range(256)) * 8  # 2 KiB, every byte value, CR and LF included
+BIG_WIRE = (
+    b"* 1 FETCH (UID 1 BODY[] {2048}\r\n" + BIG + b" BODY[1] {3}\r\nabc)\r\n"
+    b"* 2 EXISTS\r\n"
+    b"* 3 FETCH (BODY[1] {2048}\r\n" + BIG + b" BODY[2] {2048}\r\n" + BIG[::-1] + b")\r\n"
+)
+
+
+def frames(chunks, framer: Framer | None = None) -> list[tuple[bytes, dict[int, bytes]]]:
+    framer = framer or Framer()
+    out = []
+    for chunk in chunks:
+        framer.feed(chunk)
+        while (got := framer.next_frame()) is not None:
+            out.append(got)
+    return out
+
+
+def test_large_literals_are_kept_out_of_line() -> None:
+    (text, literals), (exists, none), (text3, literals3) = frames([BIG_WIRE])
+    assert text == b"* 1 FETCH (UID 1 BODY[] {2048}\r\n BODY[1] {3}\r\nabc)"  # small: in line
+    assert literals == {len(b"* 1 FETCH (UID 1 BODY[] {2048}\r\n"): BIG}
+    assert (exists, none) == (b"* 2 EXISTS", {})
+    assert text3 == b"* 3 FETCH (BODY[1] {2048}\r\n BODY[2] {2048}\r\n)"
+    assert sorted(literals3.values()) == sorted([BIG, BIG[::-1]])
+    assert literals3[text3.index(b" BODY[2]")] == BIG
+    assert literals3[len(text3) - 1] == BIG[::-1]
+
+
+def test_next_response_puts_out_of_line_literals_back() -> None:
+    expected = [line for line in BIG_WIRE.split(b"\r\n* ")]
+    expected = [expected[0]] + [b"* " + r for r in expected[1:]]
+    expected[-1] = expected[-1][: -len(b"\r\n")]
+    assert frame([BIG_WIRE]) == expected
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.integers(min_value=1, max_value=len(BIG_WIRE) - 1), max_size=30))
+def test_out_of_line_literals_do_not_depend_on_chunking(cuts):
+    assert frames(split_at(BIG_WIRE, cuts)) == frames([BIG_WIRE])
+
+
+def test_buffered_counts_literals_already_moved_out() -> None:
+    framer = Framer()
+    framer.feed(b"* 1 FETCH (BODY[] {2048}\r\n" + BIG + b" UID")
+    assert framer.next_frame() is None
+    assert framer.buffered == len(b"* 1 FETCH (BODY[] {2048}\r\n") + 2048 + 4
+
+
+def test_max_response_size_counts_literals_moved_out() -> None:
+    framer = Framer(limits=Limits(max_response_size=5000))
+    framer.feed(b"* 1 FETCH (BODY[1] {2048}\r\n" + BIG + b" BODY[2] {2048}\r\n" + BIG)
+    assert framer.next_frame() is None  # about 4.1 KB: under the limit
+    framer.feed(b" BODY[3] {2048}\r\n")
+    with pytest.raises(LimitExceededError) as info:
+        framer.next_frame()
+    assert info.value.limit == "max_response_size"
+    assert info.value.value > 5000
+
+
+def test_eof_after_a_literal_moved_out_is_an_incomplete_response() -> None:
+    framer = Framer()
+    framer.feed(b"* 1 FETCH (BODY[] {2048}\r\n" + BIG)
+    assert framer.next_frame() is None  # the literal is moved out; the buffer is empty
+    with pytest.raises(ConnectionClosedError, match="middle of a response"):
+        framer.eof()
+
+
+def test_discard_forgets_literals_moved_out() -> None:
+    framer = Framer()
+    framer.feed(b"* 1 FETCH (BODY[] {2048}\r\n" + BIG)
+    assert framer.next_frame() is None
+    assert framer.discard() == len(b"* 1 FETCH (BODY[] {2048}\r\n") + 2048
+    framer.feed(b"* 2 EXISTS\r\n")
+    assert framer.next_frame() == (b"* 2 EXISTS", {})

@@ -32,7 +32,9 @@ from imapclient.protocol.responses import (
     StatusResponse,
     UntaggedResponse,
 )
+from imapclient.protocol.tolerances import DEFAULT_TOLERANCES as _DEFAULT_TOLERANCES
 from imapclient.protocol.tolerances import STRICT
+from imapclient.protocol.tolerances import Tolerance as _Tolerance
 from imapclient.response_types import Address, BodyData, Envelope, SearchIds, SequenceSet
 
 # --- comparison -----------------------------------------------------------------------
@@ -1404,3 +1406,43 @@ def test_response_code_with_overflowing_number_is_kept_raw() -> None:
     assert response.code == ResponseCode(b"UIDNEXT", None, b"4e999")
     with pytest.raises(ProtocolError):
         parse_response(b"* OK [UIDNEXT 4e999] x", tolerances=STRICT)
+
+
+# --- out-of-line literals (Framer.next_frame) ---------------------------------------------
+
+_BIG = bytes(range(256)) * 8
+
+
+@pytest.mark.parametrize(
+    "wire",
+    [
+        b"* 1 FETCH (UID 1 BODY[] {2048}\r\n" + _BIG + b" FLAGS (\\Seen))\r\n",
+        b"* 1 FETCH (BODY[HEADER] {2048}\r\n" + _BIG + b" BODY[TEXT] {2048}\r\n" + _BIG + b")\r\n",
+        b"* 4 FETCH (X-UNKNOWN ({2048}\r\n" + _BIG + b" 1))\r\n",  # generic value
+        b"* 4 FETCH (BODYSTRUCTURE (\"TEXT\" \"PLAIN\" NIL NIL NIL \"7BIT\" 1 2 x))\r\n",
+        b"* XVENDOR {2048}\r\n" + _BIG + b" tail\r\n",  # kept as raw text: data put back
+        b"* 7 XNUMBERED {2048}\r\n" + _BIG + b"\r\n",
+        b"* METADATA INBOX (/private/comment {2048}\r\n" + _BIG + b")\r\n",
+    ],
+    ids=["body", "two-bodies", "generic", "in-line", "unknown", "numbered", "metadata"],
+)
+def test_out_of_line_literals_parse_as_in_line_ones(wire: bytes) -> None:
+    from imapclient.protocol.framing import Framer
+
+    framer = Framer()
+    framer.feed(wire)
+    text, literals = framer.next_frame()
+    framer = Framer()
+    framer.feed(wire)
+    joined = framer.next_response()
+    assert joined == wire[:-2]
+    tolerant = Parser(tolerances=_Tolerance.UNPARSED_FETCH_ITEM | _DEFAULT_TOLERANCES)
+    try:
+        expected = Parser().parse(joined)
+    except ProtocolError:
+        with pytest.raises(ProtocolError):
+            Parser().parse(text, literals)
+        expected = tolerant.parse(joined)  # the Unparsed raw text keeps the literal
+        assert tolerant.parse(text, literals) == expected
+        return
+    assert Parser().parse(text, literals) == expected

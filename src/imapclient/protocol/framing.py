@@ -34,6 +34,7 @@ Literals = dict[int, bytes]
 
 # Literals at least this large are kept out of line by next_frame().
 _OUT_OF_LINE = 1024
+_NO_LITERALS: Literals = {}  # returned for every response without any; never mutated
 
 
 class Writable(Protocol):
@@ -213,11 +214,11 @@ class Framer:
                     text = bytes(view[:line_end])
                 del buf[: lf + 1]
                 self._line_start = self._scan = 0
-                literals = self._literals
-                if self._head:
-                    self._head.append(text)
-                    text = b"".join(self._head)
-                    self._head, self._literals, self._moved = [], {}, 0
+                if not self._head:
+                    return text, _NO_LITERALS
+                self._head.append(text)
+                text, literals = b"".join(self._head), self._literals
+                self._head, self._literals, self._moved = [], {}, 0
                 return text, literals
             if size > limits.max_literal_size:
                 raise LimitExceededError(
