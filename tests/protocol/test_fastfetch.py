@@ -16,9 +16,12 @@ from hypothesis import strategies as st
 
 from imapclient.exceptions import LimitExceededError, ProtocolError
 from imapclient.protocol import fastfetch
+from imapclient.protocol.encoder import Atom, Command
+from imapclient.protocol.framing import Framer
 from imapclient.protocol.limits import DEFAULT_LIMITS, Limits
 from imapclient.protocol.parser import Parser, _Cursor
 from imapclient.protocol.responses import UntaggedResponse
+from imapclient.protocol.session import PendingCommand, Session
 from imapclient.protocol.tolerances import DEFAULT_TOLERANCES, Tolerance
 from imapclient.response_types import Address, BodyData, Envelope
 
@@ -443,3 +446,93 @@ def test_generated_responses_agree_with_the_general_parser(data: Any) -> None:
     accepted = assert_agrees(response)
     if not wire.declines:
         assert accepted, f"a canonical response was declined: {response!r}"
+
+
+# --- a listing through the session: lines read straight from the framer's buffer ----------
+
+
+def listing(count: int) -> list[bytes]:
+    return [
+        b'* %d FETCH (UID %d FLAGS (\\Seen) INTERNALDATE "0%d-Jan-2023 14:39:00 +0000" '
+        b"RFC822.SIZE %d)" % (n, n + 100, 1 + n % 9, 1000 + n)
+        for n in range(1, count + 1)
+    ]
+
+
+def run_listing(wire: bytes, cuts: list[int]) -> tuple[Session, PendingCommand]:
+    from imapclient.commands.base import message_route
+
+    session = Session()
+    session.receive_data(b"* PREAUTH hi\r\n")
+    session.send(Command(b"SELECT", [Atom(b"INBOX")]))
+    session.data_to_send()
+    session.receive_data(b"A1 OK [READ-WRITE] done\r\n")
+
+    class Ctx:
+        use_uid = True
+
+    route = message_route(Ctx(), Atom(b"101:150"))  # type: ignore[arg-type]
+    pending = session.send(
+        Command(b"UID", [Atom(b"FETCH"), Atom(b"101:150"), Atom(b"(FLAGS)")]),
+        claims=(b"FETCH",),
+        route=route,
+    )
+    session.data_to_send()
+    pieces = [wire[a:b] for a, b in zip([0, *cuts], [*cuts, len(wire)], strict=True)]
+    for piece in pieces:
+        if piece:
+            session.receive_data(piece)
+    return session, pending
+
+
+@FAST
+@given(st.lists(st.integers(0, 5000), max_size=12).map(sorted))
+def test_a_listing_gives_the_general_parsers_responses_however_it_arrives(cuts: list[int]) -> None:
+    lines = listing(60)
+    # Not this command's: an EXPUNGE, a FETCH of a UID outside its set, a literal.
+    lines.insert(10, b"* 3 EXPUNGE")
+    lines.insert(20, b"* 59 FETCH (UID 999 FLAGS (\\Seen))")
+    lines.insert(
+        30,
+        b"* 60 FETCH (UID 140 FLAGS (\\Seen) INTERNALDATE {28}\r\n"
+        b'"01-Jan-2023 14:39:00 +0000" RFC822.SIZE 5)',
+    )
+    wire = b"".join(line + b"\r\n" for line in lines) + b"A2 OK done\r\n"
+    cuts = [c for c in cuts if c < len(wire)]
+    session, pending = run_listing(wire, cuts)
+    assert pending.result is not None and pending.result.status == b"OK"
+    mine = [r for r in pending.untagged if isinstance(r, UntaggedResponse)]
+    expected = [general(line) for line in lines]
+    claimed = [r for r in expected if r.name == b"FETCH" and 101 <= r.data[b"UID"] <= 150]
+    assert len(mine) == len(claimed) == 51
+    for got, want in zip(mine, claimed, strict=True):
+        assert got.number == want.number and same(dict(got.data), dict(want.data))
+    others = [(r.name, r.number) for r in session.unsolicited]
+    assert others == [(r.name, r.number) for r in expected if r not in claimed]
+    assert (b"EXPUNGE", 3) in others and (b"FETCH", 59) in others and len(others) == 12
+    assert session._parser._hits >= 40  # the compiled shape read most of them
+
+
+def test_lines_are_not_taken_past_the_line_limit() -> None:
+    lines = listing(3)
+    long_flags = b"(" + b" ".join([b"$k%04d" % i for i in range(300)]) + b")"
+    lines[2] = lines[2].replace(b"FLAGS (\\Seen)", b"FLAGS " + long_flags)
+    framer = Framer(limits=Limits(max_line_length=1000))
+    parser = Parser(limits=Limits(max_line_length=1000))
+    framer.feed(b"".join(line + b"\r\n" for line in lines))
+    parser.parse(framer.next_response())  # learns the shape
+    assert [n for n, _ in parser.take_fetch_lines(framer)] == [2]  # not the long third
+    with pytest.raises(LimitExceededError):
+        framer.next_frame()
+
+
+def test_no_lines_are_taken_inside_a_response() -> None:
+    framer = Framer()
+    parser = Parser()
+    parser.parse(listing(1)[0])
+    framer.feed(b"* 9 FETCH (UID 9 BODY[] {5}\r\n")  # a literal is pending
+    assert framer.next_frame() is None
+    framer.feed(b"abcde)\r\n" + listing(2)[1] + b"\r\n")
+    assert parser.take_fetch_lines(framer) == []  # mid-response: nothing taken
+    assert framer.next_frame() == (b"* 9 FETCH (UID 9 BODY[] {5}\r\nabcde)", {})
+    assert [n for n, _ in parser.take_fetch_lines(framer)] == [2]

@@ -359,17 +359,26 @@ def _fetch_results(ctx: Context, responses: Iterable[Any]) -> dict[int, Response
             entry.update(items)
         entry[b"SEQ"] = response.number
         if normalise:
-            _normalise_times(entry)
+            date = get(entry, b"INTERNALDATE")
+            if type(date) is datetime and date.tzinfo is not None:
+                entry[b"INTERNALDATE"] = _native(date)
+            envelope = get(entry, b"ENVELOPE")
+            if type(envelope) is Envelope and envelope.date and envelope.date.tzinfo is not None:
+                entry[b"ENVELOPE"] = Envelope._make((_native(envelope.date), *envelope[1:]))
     return out
 
 
-def _normalise_times(entry: ResponseDict) -> None:
-    date = dict.get(entry, b"INTERNALDATE")
-    if type(date) is datetime and date.tzinfo is not None:
-        entry[b"INTERNALDATE"] = datetime_to_native(date)
-    envelope = dict.get(entry, b"ENVELOPE")
-    if type(envelope) is Envelope and envelope.date and envelope.date.tzinfo is not None:
-        entry[b"ENVELOPE"] = Envelope._make((datetime_to_native(envelope.date), *envelope[1:]))
+_fromtimestamp = datetime.fromtimestamp
+
+
+def _native(date: datetime) -> datetime:
+    """datetime_to_native() for an aware datetime, its common case inlined."""
+    if not date.microsecond:
+        try:
+            return _fromtimestamp(date.timestamp())
+        except (OverflowError, OSError, ValueError):
+            pass
+    return datetime_to_native(date)
 
 
 # -- flags and labels -------------------------------------------------------------------

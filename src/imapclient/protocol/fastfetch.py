@@ -482,32 +482,48 @@ _READER_ITEMS: dict[bytes, _Reader] = {
 }
 
 
+_Read = Callable[[bytes, int, "Literals | None"], "tuple[int, ResponseDict] | None"]
+_ReadLine = Callable[[bytearray, int, int], "tuple[int, ResponseDict, int] | None"]
+
+
 class Shape:
-    """The compiled reader of FETCH responses whose items are ``keys``, in that order.
+    """The compiled readers of FETCH responses whose items are ``keys``, in that order.
 
     ``read(buf, max_depth, literals=None)`` returns ``(message number, items)`` for the
     FETCH response ``buf`` (with its out-of-line literals, see :mod:`.framing`), or None
-    to decline it.
+    to decline it. ``read_line(buf, pos, max_depth)``, present when no item can hold a
+    literal, reads a response straight from the framer's buffer at ``pos`` (its CRLF
+    included) and returns ``(message number, items, end)``; see
+    :meth:`.Framer.take_lines`.
     """
 
-    __slots__ = ("keys", "read")
+    __slots__ = ("keys", "read", "read_line")
 
-    def __init__(
-        self, keys: tuple[bytes, ...], read: Callable[..., tuple[int, ResponseDict] | None]
-    ) -> None:
+    def __init__(self, keys: tuple[bytes, ...], read: _Read, read_line: _ReadLine | None) -> None:
         self.keys = keys
         self.read = read
+        self.read_line = read_line
 
 
 def _compile(keys: tuple[bytes, ...]) -> Shape | None:
-    """Build the reader as straight-line Python, as dataclasses and namedtuple do: one
+    read = _build(keys, line=False)
+    if read is None:
+        return None
+    literal_free = not any(_NSTRING_KEY.match(key) for key in keys)
+    return Shape(keys, read, _build(keys, line=True) if literal_free else None)
+
+
+def _build(keys: tuple[bytes, ...], *, line: bool) -> Any:
+    """Build a reader as straight-line Python, as dataclasses and namedtuple do: one
     statement per item, no per-item loop or dispatch. The source holds only generated
     names and group numbers; keys, patterns and converters are passed in ``names``."""
     names: dict[str, Any] = {"ResponseDict": ResponseDict, "Decline": _Decline}
     lines = [
-        "def read(buf, max_depth, literals=None):",
+        "def read_line(buf, pos, max_depth):"
+        if line
+        else "def read(buf, max_depth, literals=None):",
         "    items = ResponseDict()",
-        "    pos = 0",
+        *([] if line else ["    pos = 0"]),
         "    try:",
     ]
     pattern = rb"\* (" + _NUM + rb") (?i:FETCH) \("
@@ -537,7 +553,10 @@ def _compile(keys: tuple[bytes, ...]) -> Shape | None:
         if reader is not None:
             end_step(pattern)
             names[f"r{index}"] = reader
-            lines.append(f"        items[k{index}], pos = r{index}(buf, pos, max_depth, literals)")
+            literals = "None" if line else "literals"
+            lines.append(
+                f"        items[k{index}], pos = r{index}(buf, pos, max_depth, {literals})"
+            )
             step += 1
             pattern, group = b"", 1
             steps_at.append(len(lines))
@@ -554,10 +573,11 @@ def _compile(keys: tuple[bytes, ...]) -> Shape | None:
             names[f"c{index}"] = convert
             lines.append(f"        items[k{index}] = c{index}(g, {group - 1})")
         group += count
-    end_step(pattern + rb"\)\Z")
-    lines += ["    except Decline:", "        return None", "    return number, items"]
+    end_step(pattern + (rb"\)\r\n" if line else rb"\)\Z"))
+    result = "number, items, pos" if line else "number, items"
+    lines += ["    except Decline:", "        return None", f"    return {result}"]
     exec("\n".join(lines), names)  # our own source: see the docstring
-    return Shape(keys, names["read"])
+    return names["read_line" if line else "read"]
 
 
 _SHAPES: dict[tuple[bytes, ...], Shape | None] = {}

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Protocol
+from typing import Any, Protocol
 
 from ..exceptions import ConnectionClosedError, LimitExceededError, ProtocolError
 from .limits import DEFAULT_LIMITS, Limits
@@ -125,6 +125,32 @@ class Framer:
         self._literal_end = -1
         self._sink = None
         return dropped
+
+    def take_lines(
+        self,
+        read_line: Callable[[bytearray, int, int], tuple[int, Any, int] | None],
+        max_depth: int,
+    ) -> list[tuple[int, Any]]:
+        """At a response boundary, take the one-line responses at the front of the buffer
+        that ``read_line`` reads whole (a compiled FETCH shape: see
+        :class:`.fastfetch.Shape`), straight from the buffer, and return what it read.
+        Stops at the first it declines; :meth:`next_frame` frames that one as usual."""
+        if self._line_start or self._literal_end >= 0 or self._sink is not None or self._head:
+            return []
+        buf = self._buf
+        longest = min(self.limits.max_line_length + 2, self.limits.max_response_size)
+        out = []
+        pos = 0
+        while (got := read_line(buf, pos, max_depth)) is not None:
+            number, items, end = got
+            if end - pos > longest:
+                break  # next_frame() reports the limit
+            out.append((number, items))
+            pos = end
+        if pos:
+            del buf[:pos]
+            self._scan = 0
+        return out
 
     def next_response(self) -> bytes | None:
         """Return the next complete response, or None if more data is needed.

@@ -32,7 +32,7 @@ from ..response_types import (
     Unparsed,
 )
 from .fastfetch import Shape, shape_for
-from .framing import Literals, join_literals
+from .framing import Framer, Literals, join_literals
 from .lexical import ATOM_CHARS as _ATOM_CHARS
 from .lexical import FLAG as _FLAG
 from .lexical import MONTHS as _MONTHS
@@ -1250,6 +1250,17 @@ class Parser:
         if type(response) is UntaggedResponse and response.name == b"FETCH":
             self._learn(tuple(response.data))
         return response
+
+    def take_fetch_lines(self, framer: Framer) -> list[tuple[int, ResponseDict]]:
+        """The FETCH responses at the front of ``framer``'s buffer that the current
+        shape reads whole, without framing them one by one (see
+        :meth:`.Framer.take_lines`); ``(message number, items)`` each."""
+        shape = self._shape
+        if shape is None or shape.read_line is None:
+            return []
+        got = framer.take_lines(shape.read_line, self.limits.max_depth)
+        self._hits += len(got)
+        return got
 
     def _learn(self, keys: tuple[bytes, ...]) -> None:
         shape = self._shape

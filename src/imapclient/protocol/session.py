@@ -412,8 +412,20 @@ class Session:
         try:
             framer, parse = self._framer, self._parser.parse
             framer.feed(data)
+            parser = self._parser
             lane = self._fetch_lane()
-            while (frame := framer.next_frame()) is not None:
+            while True:
+                if lane is not None:
+                    # A listing's one-line FETCH responses, read straight from the buffer.
+                    for number, items in parser.take_fetch_lines(framer):
+                        line = UntaggedResponse(b"FETCH", number, items)
+                        if lane.route is None or lane.route(line):
+                            lane.untagged.append(line)
+                        else:
+                            self._handle(line)
+                frame = framer.next_frame()
+                if frame is None:
+                    break
                 response = parse(*frame)
                 if (
                     lane is not None
