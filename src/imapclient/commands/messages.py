@@ -337,6 +337,8 @@ def _fetch_results(ctx: Context, responses: Iterable[Any]) -> dict[int, Response
     # Runs once per message of a listing: plain dict methods, no per-item calls.
     out: dict[int, ResponseDict] = ResponseDict()
     get: Any = dict.get
+    setdefault: Any = dict.setdefault
+    fromtimestamp = datetime.fromtimestamp
     unsolicited = ctx._session.unsolicited
     use_uid = ctx.use_uid
     normalise = ctx.normalise_times
@@ -351,34 +353,26 @@ def _fetch_results(ctx: Context, responses: Iterable[Any]) -> dict[int, Response
                 continue
         else:
             msgid = response.number
-        entry = get(out, msgid)
-        if entry is None:
-            # The parser's dict is this command's alone: kept, not copied.
-            entry = out[msgid] = items if type(items) is ResponseDict else ResponseDict(items)
-        else:
+        # The parser's dict is this command's alone: kept, not copied.
+        entry = setdefault(out, msgid, items)
+        if entry is not items:
             entry.update(items)
+        elif type(entry) is not ResponseDict:
+            entry = out[msgid] = ResponseDict(items)
         entry[b"SEQ"] = response.number
         if normalise:
             date = get(entry, b"INTERNALDATE")
             if type(date) is datetime and date.tzinfo is not None:
-                entry[b"INTERNALDATE"] = _native(date)
+                try:  # datetime_to_native(), its common case inlined
+                    native = fromtimestamp(date.timestamp()) if not date.microsecond else None
+                except (OverflowError, OSError, ValueError):
+                    native = None
+                entry[b"INTERNALDATE"] = native or datetime_to_native(date)
             envelope = get(entry, b"ENVELOPE")
             if type(envelope) is Envelope and envelope.date and envelope.date.tzinfo is not None:
-                entry[b"ENVELOPE"] = Envelope._make((_native(envelope.date), *envelope[1:]))
+                native = datetime_to_native(envelope.date)
+                entry[b"ENVELOPE"] = Envelope._make((native, *envelope[1:]))
     return out
-
-
-_fromtimestamp = datetime.fromtimestamp
-
-
-def _native(date: datetime) -> datetime:
-    """datetime_to_native() for an aware datetime, its common case inlined."""
-    if not date.microsecond:
-        try:
-            return _fromtimestamp(date.timestamp())
-        except (OverflowError, OSError, ValueError):
-            pass
-    return datetime_to_native(date)
 
 
 # -- flags and labels -------------------------------------------------------------------

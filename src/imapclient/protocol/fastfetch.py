@@ -405,23 +405,48 @@ _INTERNAL_ZONES: dict[bytes, timezone] = {}
 
 def _internaldate(g: tuple[Any, ...], i: int) -> datetime:
     # A listing has few distinct days and zones: each is converted once.
-    day = _DAYS.get(g[i])
-    if day is None:
-        text = g[i].split(b"-")
-        month = MONTHS.get(text[1].lower())
-        if month is None:
-            raise _Decline
-        day = (int(text[2]), month, int(text[0]))
-        if len(_DAYS) >= 4096:
-            _DAYS.clear()
-        _DAYS[g[i]] = day
-    zone = _INTERNAL_ZONES.get(g[i + 4])
-    if zone is None:
-        zone = _INTERNAL_ZONES[g[i + 4]] = fixed_zone(g[i + 4])
+    day = _DAYS.get(g[i]) or _day_of(g[i])
+    zone = _INTERNAL_ZONES.get(g[i + 4]) or _zone_of(g[i + 4])
     try:
         return datetime(*day, int(g[i + 1]), int(g[i + 2]), int(g[i + 3]), tzinfo=zone)
     except ValueError:
         raise _Decline from None  # 31-Feb, 25:00:00: the general parser decides
+
+
+# Converters written straight into the generated readers (the same code as the functions
+# above, without a call per item).
+_INLINE: dict[Any, str] = {
+    _flags: "tuple(g[{i}].split(b' ')) if g[{i}] else ()",
+    _internaldate: (
+        "datetime(*(DAYS.get(g[{i}]) or day_of(g[{i}])), int(g[{i} + 1]), int(g[{i} + 2]),"
+        " int(g[{i} + 3]), tzinfo=ZONES.get(g[{i} + 4]) or zone_of(g[{i} + 4]))"
+    ),
+}
+
+
+def _day_of(text: bytes) -> tuple[int, int, int]:
+    day, month, year = text.split(b"-")
+    number = MONTHS.get(month.lower())
+    if number is None:
+        raise _Decline
+    if len(_DAYS) >= 4096:
+        _DAYS.clear()
+    found = _DAYS[text] = (int(year), number, int(day))
+    return found
+
+
+def _zone_of(text: bytes) -> timezone:
+    zone = _INTERNAL_ZONES[text] = fixed_zone(text)
+    return zone
+
+
+_INLINE_NAMES = {
+    "datetime": datetime,
+    "DAYS": _DAYS,
+    "ZONES": _INTERNAL_ZONES,
+    "day_of": _day_of,
+    "zone_of": _zone_of,
+}
 
 
 _Converter = Callable[[tuple[Any, ...], int], Any]
@@ -569,13 +594,17 @@ def _build(keys: tuple[bytes, ...], *, line: bool) -> Any:
         pattern += fragment
         if convert is None:
             lines.append(f"        items[k{index}] = int(g[{group - 1}])")
+        elif convert in _INLINE:
+            names.update(_INLINE_NAMES)
+            lines.append(f"        items[k{index}] = " + _INLINE[convert].format(i=group - 1))
         else:
             names[f"c{index}"] = convert
             lines.append(f"        items[k{index}] = c{index}(g, {group - 1})")
         group += count
     end_step(pattern + (rb"\)\r\n" if line else rb"\)\Z"))
     result = "number, items, pos" if line else "number, items"
-    lines += ["    except Decline:", "        return None", f"    return {result}"]
+    # ValueError: datetime() refusing a date such as 31-Feb (the general parser decides).
+    lines += ["    except (Decline, ValueError):", "        return None", f"    return {result}"]
     exec("\n".join(lines), names)  # our own source: see the docstring
     return names["read_line" if line else "read"]
 
