@@ -413,30 +413,21 @@ class Session:
             framer, parse = self._framer, self._parser.parse
             framer.feed(data)
             parser = self._parser
-            lane = self._fetch_lane()
+            lanes = self._fetch_lanes()
             while True:
-                if lane is not None:
+                if lanes:
                     # A listing's one-line FETCH responses, read straight from the buffer.
                     for number, items in parser.take_fetch_lines(framer):
-                        line = UntaggedResponse(b"FETCH", number, items)
-                        if lane.route is None or lane.route(line):
-                            lane.untagged.append(line)
-                        else:
-                            self._handle(line)
+                        self._to_lane(lanes, UntaggedResponse(b"FETCH", number, items))
                 frame = framer.next_frame()
                 if frame is None:
                     break
                 response = parse(*frame)
-                if (
-                    lane is not None
-                    and type(response) is UntaggedResponse
-                    and response.name == b"FETCH"
-                    and (lane.route is None or lane.route(response))
-                ):
-                    lane.untagged.append(response)  # what _handle would do, minus its tests
+                if lanes and type(response) is UntaggedResponse and response.name == b"FETCH":
+                    self._to_lane(lanes, response)
                     continue
                 self._handle(response)
-                lane = self._fetch_lane()
+                lanes = self._fetch_lanes()
                 if self._tls_pending:
                     self._framer.discard()
                     return
@@ -453,13 +444,25 @@ class Session:
             if pause:
                 gc.enable()
 
-    def _fetch_lane(self) -> PendingCommand | None:
-        """The command every FETCH response goes to while it is alone in flight (a
-        listing's thousands of responses skip the general dispatch), or None."""
-        if len(self._in_flight) != 1 or self.state is ConnectionState.GREETING:
-            return None
-        cmd = next(iter(self._in_flight.values()))
-        return cmd if b"FETCH" in cmd.claims and not cmd.idling else None
+    def _fetch_lanes(self) -> tuple[PendingCommand, ...]:
+        """While every command in flight claims FETCH responses (a listing, or several
+        FETCHes pipelined), they go straight to it: a listing's thousands of responses
+        skip the general dispatch. Empty otherwise."""
+        if self.state is ConnectionState.GREETING:
+            return ()
+        lanes = tuple(self._in_flight.values())
+        for cmd in lanes:
+            if b"FETCH" not in cmd.claims or cmd.idling:
+                return ()
+        return lanes
+
+    def _to_lane(self, lanes: tuple[PendingCommand, ...], response: UntaggedResponse) -> None:
+        # What _handle_untagged does for a FETCH when only FETCH commands are in flight.
+        for cmd in lanes:
+            if cmd.route is None or cmd.route(response):
+                cmd.untagged.append(response)
+                return
+        self._handle(response)  # nobody's: kept for the caller as unsolicited
 
     def abort(self, error: IMAPClientAbortError) -> None:
         """The front end lost the connection (transport error, read timeout): fail every
