@@ -15,6 +15,8 @@ back); the rest depends on it:
   length), a count of mutations (0-8), then per mutation an operation and its arguments;
   the mutated response is parsed with default and STRICT tolerances. With no mutation the
   parse must succeed: the base responses are all valid;
+* modes 0 and 2 also check the compiled FETCH readers (fastfetch.py) against the general
+  parser: whatever a reader accepts, it must read as the general parser does;
 * mode 3 (one response, chosen tolerances): tolerances (two bytes) and a depth limit
   (1-254, or 255 for 1,000,000: past the interpreter's recursion limit) from the back;
   the rest is parsed as one response.
@@ -34,15 +36,16 @@ import _common
 
 with _common.instrumented():
     from imapclient.exceptions import ConnectionClosedError, ProtocolError
+    from imapclient.protocol.fastfetch import shape_for
     from imapclient.protocol.framing import Framer
     from imapclient.protocol.limits import DEFAULT_LIMITS, Limits
-    from imapclient.protocol.parser import Parser
+    from imapclient.protocol.parser import Parser, _Cursor
     from imapclient.protocol.responses import (
         ContinuationRequest,
         StatusResponse,
         UntaggedResponse,
     )
-    from imapclient.protocol.tolerances import STRICT, Tolerance
+    from imapclient.protocol.tolerances import DEFAULT_TOLERANCES, STRICT, Tolerance
 
 _RESPONSE_TYPES = (StatusResponse, UntaggedResponse, ContinuationRequest)
 _ALL_TOLERANCES = sum(flag.value for flag in Tolerance)
@@ -130,6 +133,19 @@ VALID_RESPONSES: tuple[bytes, ...] = (
     b'* XUNKNOWN (1 2 (3)) "x"',
     b"A8 OK",
     b"A9 NO [COPYUID 1] bad Exchange COPYUID",
+    # Listing shapes the compiled readers of fastfetch.py take (see the differential
+    # check in mode 2).
+    b'* 21 FETCH (UID 21 FLAGS (\\Answered \\Seen $Work x) INTERNALDATE '
+    b'"01-Jan-2023 14:39:00 +0000" RFC822.SIZE 2977)',
+    b'* 15 FETCH (UID 15 ENVELOPE ("Mon, 02 Jan 2023 23:21:13 +0200" "Fwd: \\"x\\"" '
+    b'(("Carol" NIL "carol" "news.example")) (("Carol" NIL "carol" "news.example")) NIL '
+    b'(("Alice" NIL "alice" "example.org")) NIL NIL NIL "<14@news.example>") BODYSTRUCTURE '
+    b'(("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 572 9 NIL NIL NIL NIL)'
+    b'("message" "rfc822" NIL NIL NIL "7bit" 887 ("Sun, 01 Jan 2023 20:36:38 +0000" "Hi" '
+    b'(("A" NIL "a" "b")) NIL NIL NIL NIL NIL NIL NIL) ("text" "plain" ("charset" "utf-8") '
+    b'NIL NIL "quoted-printable" 568 10 NIL ("inline" NIL) ("en" "de") NIL) 19 NIL '
+    b'("attachment" ("filename" "a.eml")) NIL NIL) "mixed" ("boundary" "=_14") NIL NIL NIL))',
+    b"* 31 FETCH (UID 31 MODSEQ (77) BODY[] {5}\r\nHello X-GM-MSGID 99)",
 )
 
 
@@ -153,6 +169,7 @@ _PARSERS = (
     Parser(Limits(max_depth=4)),
 )
 _DEFAULT = _PARSERS[0]
+_FRESH = Parser()  # parses only the valid base responses
 
 #: Tokens the structured mode splices in.
 _TOKENS = (
@@ -201,8 +218,9 @@ _TOKENS = (
 )
 
 
-def _mutate(fdp: Any) -> tuple[bytes, int]:
-    base = bytearray(VALID_RESPONSES[fdp.ConsumeIntInRange(0, 255) % len(VALID_RESPONSES)])
+def _mutate(fdp: Any) -> tuple[bytes, int, bytes]:
+    original = VALID_RESPONSES[fdp.ConsumeIntInRange(0, 255) % len(VALID_RESPONSES)]
+    base = bytearray(original)
     count = fdp.ConsumeIntInRange(0, 8)
     for _ in range(count):
         op = fdp.ConsumeIntInRange(0, 7)
@@ -229,7 +247,31 @@ def _mutate(fdp: Any) -> tuple[bytes, int]:
             base[pos:] = b"(" * depth + base[pos:] + b")" * depth
         else:  # truncate
             del base[pos:]
-    return bytes(base), count
+    return bytes(base), count, original
+
+
+def _differential(response: bytes, base: bytes | None = None) -> None:
+    """Differential check of the compiled FETCH readers (fastfetch.py): the reader of the
+    response's own shape, and of ``base``'s, may decline it; if one reads it, it must
+    give what the general parser (alone, no shape) gives."""
+    try:
+        general: Any = _Cursor(response, DEFAULT_LIMITS, DEFAULT_TOLERANCES).response()
+    except ProtocolError:
+        general = None
+    candidates = []
+    if isinstance(general, UntaggedResponse) and general.name == b"FETCH":
+        candidates.append(tuple(general.data))
+    if base is not None:
+        reference = _FRESH.parse(base)
+        if isinstance(reference, UntaggedResponse) and reference.name == b"FETCH":
+            candidates.append(tuple(reference.data))
+    for keys in candidates:
+        shape = shape_for(keys)
+        fast = shape.read(response, DEFAULT_LIMITS.max_depth) if shape is not None else None
+        if fast is None:
+            continue
+        assert isinstance(general, UntaggedResponse), ("fast path accepted", response, general)
+        assert (fast[0], dict(fast[1])) == (general.number, dict(general.data)), response
 
 
 def _stream(fdp: Any) -> None:
@@ -265,14 +307,16 @@ def test_one_input(data: bytes) -> None:
         payload = fdp.ConsumeBytes(fdp.remaining_bytes())
         for parser in _PARSERS:
             _parse(parser, payload)
+        _differential(payload)
     elif mode == 1:
         _stream(fdp)
     elif mode == 2:
-        response, mutations = _mutate(fdp)
+        response, mutations, base = _mutate(fdp)
         result = _parse(_DEFAULT, response)
         if mutations == 0:
             assert result is not None, ("a valid response failed to parse", response)
         _parse(_PARSERS[1], response)
+        _differential(response, base)
     else:
         tolerances = Tolerance(fdp.ConsumeIntInRange(0, _ALL_TOLERANCES))
         depth = fdp.ConsumeIntInRange(1, 255)

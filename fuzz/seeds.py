@@ -138,6 +138,10 @@ PARSER_RAW = {
     "status-code-copyuid": b"A4 OK [COPYUID 38505 304,319:320 3956:3958] Done",
     "gmail-labels": _valid(b"* 6 FETCH"),
     "deep-list": b"* XFOO " + b"(" * 101 + b")" * 101,
+    # What the compiled FETCH readers take (the differential check).
+    "listing-meta": _valid(b"* 21 FETCH"),
+    "listing-envelope": _valid(b"* 15 FETCH"),
+    "listing-body": _valid(b"* 31 FETCH"),
 }
 
 ALL = fuzz_parser._ALL_TOLERANCES
