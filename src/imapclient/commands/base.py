@@ -28,6 +28,7 @@ from ..protocol.responses import Response, ResponseCode, StatusResponse, Untagge
 from ..protocol.session import (
     ConnectionState,
     ContinuationHandler,
+    MessageRange,
     PendingCommand,
     RoutePredicate,
     Session,
@@ -236,16 +237,8 @@ def message_route(ctx: Context, message_set: Atom) -> RoutePredicate:
             starts.append(a)
             ends.append(b)
     by_uid = ctx.use_uid
-    if len(starts) == 1:  # one range (``1:*``, a chunk): two comparisons, no bisect
-        first, last = starts[0], ends[0]
-
-        def route_range(response: Response) -> bool:
-            if type(response) is not UntaggedResponse or response.name != b"FETCH":
-                return True
-            msgid = dict.get(response.data, b"UID") if by_uid else response.number
-            return type(msgid) is int and first <= msgid <= last
-
-        return route_range
+    if len(starts) == 1:  # one range (``1:*``, a chunk): the session tests it inline
+        return MessageRange(by_uid, starts[0], ends[0])
 
     def route(response: Response) -> bool:
         if not isinstance(response, UntaggedResponse) or response.name != b"FETCH":

@@ -18,8 +18,9 @@ import enum
 import gc
 import re
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..exceptions import (
     ConnectionClosedError,
@@ -36,7 +37,7 @@ from .parser import Parser
 from .responses import ContinuationRequest, Response, StatusResponse, UntaggedResponse
 from .tolerances import DEFAULT_TOLERANCES, Tolerance
 
-__all__ = ["ALL_UNTAGGED", "ConnectionState", "PendingCommand", "Session"]
+__all__ = ["ALL_UNTAGGED", "ConnectionState", "MessageRange", "PendingCommand", "Session"]
 
 #: A claim that takes every untagged response while the command is in flight.
 ALL_UNTAGGED = frozenset({b"*"})
@@ -139,6 +140,28 @@ ContinuationHandler = Callable[[bytes], bytes | None]
 #: Decides whether an untagged response claimed by name belongs to this command (e.g. a
 #: FETCH response whose UID is in the command's UID set).
 RoutePredicate = Callable[[Response], bool]
+
+
+class MessageRange:
+    """A route accepting the FETCH responses about messages ``first`` to ``last`` (by
+    UID with ``by_uid``, else by sequence number) and every other response. The session
+    applies it inline to a listing's responses, without a call per response."""
+
+    __slots__ = ("by_uid", "first", "last")
+
+    def __init__(self, by_uid: bool, first: int, last: int) -> None:
+        self.by_uid = by_uid
+        self.first = first
+        self.last = last
+
+    def __call__(self, response: Response) -> bool:
+        if type(response) is not UntaggedResponse or response.name != b"FETCH":
+            return True
+        msgid = dict.get(response.data, b"UID") if self.by_uid else response.number
+        return type(msgid) is int and self.first <= msgid <= self.last
+
+    def __repr__(self) -> str:
+        return f"MessageRange(by_uid={self.by_uid}, first={self.first}, last={self.last})"
 
 
 @dataclass(eq=False)
@@ -417,8 +440,9 @@ class Session:
             while True:
                 if lanes:
                     # A listing's one-line FETCH responses, read straight from the buffer.
-                    for number, items in parser.take_fetch_lines(framer):
-                        self._to_lane(lanes, UntaggedResponse(b"FETCH", number, items))
+                    lines = parser.take_fetch_lines(framer)
+                    if lines:
+                        self._lines_to_lanes(lanes, lines)
                 frame = framer.next_frame()
                 if frame is None:
                     break
@@ -455,6 +479,24 @@ class Session:
             if b"FETCH" not in cmd.claims or cmd.idling:
                 return ()
         return lanes
+
+    def _lines_to_lanes(
+        self, lanes: tuple[PendingCommand, ...], lines: Sequence[tuple[int, dict[bytes, Any]]]
+    ) -> None:
+        route = lanes[0].route
+        if len(lanes) == 1 and type(route) is MessageRange:  # one listing: routed inline
+            append = lanes[0].untagged.append
+            first, last, get = route.first, route.last, dict.get
+            for number, items in lines:
+                response = UntaggedResponse(b"FETCH", number, items)
+                msgid = get(items, b"UID") if route.by_uid else number
+                if type(msgid) is int and first <= msgid <= last:
+                    append(response)
+                else:
+                    self._handle(response)  # nobody's: kept for the caller as unsolicited
+            return
+        for number, items in lines:
+            self._to_lane(lanes, UntaggedResponse(b"FETCH", number, items))
 
     def _to_lane(self, lanes: tuple[PendingCommand, ...], response: UntaggedResponse) -> None:
         # What _handle_untagged does for a FETCH when only FETCH commands are in flight.
