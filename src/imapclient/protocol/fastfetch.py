@@ -45,27 +45,24 @@ _LANG = rb"(?:" + _NQ + rb"|\(" + _Q + rb"(?: " + _Q + rb")*\))"
 # body-fld-dsp, body-fld-lang and body-fld-loc, each optional only if all after it are
 # absent; further body-extensions are declined.
 _EXT_TAIL = rb"(?: (" + _DSP + rb")(?: (" + _LANG + rb")(?: (" + _NQ + rb"))?)?)?"
-# body-type-1part except message/rfc822: type subtype params id description encoding
-# size [lines] [md5 [dsp [lang [loc]]]]
+
+
+def _groups(*patterns: bytes) -> bytes:
+    """The patterns as capturing groups separated by SP."""
+    return b" ".join(b"(" + p + b")" for p in patterns)
+
+
+# body-type-basic's fields before the size: type subtype params id description encoding
+_FIELDS = _groups(_Q, _Q, _PARAMS, _NQ, _NQ, _Q)
+# body-type-1part except message/rfc822: (fields) size [lines] [md5 [dsp [lang [loc]]]]
 _LEAF = re.compile(
-    rb"\((("
-    + _Q
+    rb"\(("
+    + _FIELDS
     + rb") ("
-    + _Q
-    + rb") ("
-    + _PARAMS
-    + rb") ("
-    + _NQ
-    + rb") ("
-    + _NQ
-    + rb") ("
-    + _Q
-    + rb")) ("
     + _NUM
     + rb")(?: ("
     + _NUM
-    + rb"))?"
-    + rb"((?: ("
+    + rb"))?((?: ("
     + _NQ
     + rb")"
     + _EXT_TAIL
@@ -73,46 +70,20 @@ _LEAF = re.compile(
 )
 # The end of body-type-mpart after its parts: SP subtype [SP params [dsp [lang [loc]]]]
 _MPART_END = re.compile(rb" (" + _Q + rb")(?: (" + _PARAMS + rb")" + _EXT_TAIL + rb")?\)")
-_DSP_PARTS = re.compile(rb"\((" + _Q + rb") (" + _PARAMS + rb")\)")
+_DSP_PARTS = re.compile(rb"\(" + _groups(_Q, _PARAMS) + rb"\)")
 _Q_CONTENT = re.compile(rb'"([^"\\\r\n]*(?:\\["\\][^"\\\r\n]*)*)"')
 
-_ADDRESS_LIST = rb"(?:NIL|\((?:\(" + _NQ + rb" " + _NQ + rb" " + _NQ + rb" " + _NQ + rb"\))+\))"
-_ADDRESS = re.compile(rb"\((" + _NQ + rb") (" + _NQ + rb") (" + _NQ + rb") (" + _NQ + rb")\)")
-_ENVELOPE = (
-    rb"\(("
-    + _NQ
-    + rb") ("
-    + _NQ
-    + rb")"
-    + (rb" (" + _ADDRESS_LIST + rb")") * 6
-    + rb" ("
-    + _NQ
-    + rb") ("
-    + _NQ
-    + rb")\)"
-)
-# body-type-msg: the leaf fields up to the size, the envelope, then the nested body
-# (read by _read_body); after it SP lines [md5 [dsp [lang [loc]]]].
-_MESSAGE_HEAD = re.compile(
-    rb"\(("
-    + _Q
-    + rb") ("
-    + _Q
-    + rb") ("
-    + _PARAMS
-    + rb") ("
-    + _NQ
-    + rb") ("
-    + _NQ
-    + rb") ("
-    + _Q
-    + rb") ("
-    + _NUM
-    + rb") "
-    + _ENVELOPE
-    + rb" (?=\()"
-)
+_ADDRESS_FIELDS = _groups(_NQ, _NQ, _NQ, _NQ)
+_ADDRESS = re.compile(rb"\(" + _ADDRESS_FIELDS + rb"\)")
+_ADDRESS_TEXT = re.compile(rb"\(" + b" ".join([_NQ] * 4) + rb"\)")
+_ADDRESS_LIST = rb"(?:NIL|\((?:" + _ADDRESS_TEXT.pattern + rb")+\))"
+# envelope: date subject from sender reply-to to cc bcc in-reply-to message-id
+_ENVELOPE = rb"\(" + _groups(_NQ, _NQ, *[_ADDRESS_LIST] * 6, _NQ, _NQ) + rb"\)"
+# body-type-msg: the fields and the size, the envelope, then the nested body (read by
+# _read_body); after it SP lines [md5 [dsp [lang [loc]]]].
+_MESSAGE_HEAD = re.compile(rb"\(" + _FIELDS + rb" (" + _NUM + rb") " + _ENVELOPE + rb" (?=\()")
 _MESSAGE_END = re.compile(rb" (" + _NUM + rb")(?: (" + _NQ + rb")" + _EXT_TAIL + rb")?\)")
+
 # The common Date: header shape; others go to datetime_util.parse_to_datetime.
 _ENV_DATE = re.compile(
     rb"(?:[A-Za-z]{3}, )?(\d{1,2} [A-Za-z]{3} \d{4}) (\d\d):(\d\d):(\d\d) ([+-]\d{4})"
@@ -326,7 +297,6 @@ def _envelope_date(raw: bytes) -> datetime:
         raise _Decline from None
 
 
-_ADDRESS_TEXT = re.compile(rb"\(" + _NQ + rb" " + _NQ + rb" " + _NQ + rb" " + _NQ + rb"\)")
 # Addresses and whole address lists recur (the account's own, frequent correspondents,
 # the same recipients): each distinct text is converted once. Values are immutable, so
 # sharing them between results is safe.
