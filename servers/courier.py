@@ -78,11 +78,11 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
 
 if __package__ in (None, ""):  # run as a script: make ``servers`` importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from servers._common import PrivateServer, ServerAccount
 from servers.cyrus import (
     CACHE_DIR,
     HOST,
@@ -187,18 +187,12 @@ def ensure_installed() -> Path:
 
 
 @dataclass(frozen=True)
-class CourierAccount:
+class CourierAccount(ServerAccount):
     """One maildir user of a CourierServer, with its own pre-authenticated ports."""
 
     server: CourierServer
-    username: str
     #: Unused: sessions are pre-authenticated (kept for the shape of Account).
     password: str = ""
-
-    @property
-    def host(self) -> str:
-        """The address to connect to (127.0.0.1)."""
-        return self.server.host
 
     @property
     def port(self) -> int:
@@ -210,25 +204,12 @@ class CourierAccount:
         """This user's implicit-TLS port: * PREAUTH after the handshake."""
         return self.server.ports(self.username)[1]
 
-    @property
-    def ca_file(self) -> Path:
-        """PEM file of the CA that signed the server's certificate."""
-        return self.server.ca_file
-
-    def seed(self, messages: Sequence[MessageSpec], folder: str = "INBOX") -> None:
-        """Put messages straight into one of this user's folders."""
-        self.server.seed(self.username, messages, folder)
-
-    def kick(self) -> None:
-        """End this user's sessions (they say * BYE) and wait until they are gone."""
-        self.server.kick(self.username)
-
     def preauth_command(self) -> tuple[list[str], dict[str, str]]:
         """argv and environment of an imapd logged in as this user (stdin/stdout)."""
         return self.server.preauth_command(self.username)
 
 
-class CourierServer:
+class CourierServer(PrivateServer):
     """A private Courier IMAP instance under one state directory.
 
     Constructing it touches nothing; start() installs Courier if needed and
@@ -286,16 +267,6 @@ class CourierServer:
     def log_file(self) -> Path:
         """imapd's log lines (LOGIN, DISCONNECTED, errors) of every session over TCP."""
         return self.log_dir / "courier.log"
-
-    @property
-    def tls_dir(self) -> Path:
-        """Directory of the CA and server certificates and keys."""
-        return self.state_dir / "tls"
-
-    @property
-    def ca_file(self) -> Path:
-        """PEM file of the private CA; clients verify the TLS ports against it."""
-        return self.tls_dir / "ca.pem"
 
     @property
     def tls_cert_file(self) -> Path:
@@ -546,18 +517,6 @@ class CourierServer:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 listener.wait(timeout=STOP_GRACE_SECONDS)
         self._listeners.clear()
-
-    def __enter__(self) -> CourierServer:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     def facts(self) -> dict[str, object]:
         """The connection facts: host, ports of each user, CA file and more."""

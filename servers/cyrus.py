@@ -95,11 +95,11 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from string import Template
-from types import TracebackType
 
 if __package__ in (None, ""):  # run as a script: make ``servers`` importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from servers._common import PrivateServer, ServerAccount, check_ports
 from servers.dovecot import CERT_CHOICES, generate_tls, sample_messages
 
 __all__ = [
@@ -598,43 +598,13 @@ exec setpriv --inh-caps=-all --ambient-caps=-all --bounding-set=-all -- "$@"
 
 
 @dataclass(frozen=True)
-class CyrusAccount:
-    """One user on a CyrusServer, with what a client needs to log in."""
+class CyrusAccount(ServerAccount):
+    """One user on a CyrusServer (its seed() APPENDs as the user)."""
 
     server: CyrusServer
-    username: str
-    password: str
-
-    @property
-    def host(self) -> str:
-        """The address to connect to (127.0.0.1)."""
-        return self.server.host
-
-    @property
-    def port(self) -> int:
-        """The plain IMAP port (STARTTLS available)."""
-        return self.server.port
-
-    @property
-    def tls_port(self) -> int:
-        """The implicit-TLS IMAP port."""
-        return self.server.tls_port
-
-    @property
-    def ca_file(self) -> Path:
-        """PEM file of the CA that signed the server's certificate."""
-        return self.server.ca_file
-
-    def seed(self, messages: Sequence[MessageSpec], folder: str = "INBOX") -> None:
-        """APPEND messages to one of this user's folders (created if missing)."""
-        self.server.seed(self.username, messages, folder)
-
-    def kick(self) -> None:
-        """Close all of this user's connections (the client sees the connection drop)."""
-        self.server.kick(self.username)
 
 
-class CyrusServer:
+class CyrusServer(PrivateServer):
     """A private Cyrus IMAP instance under one state directory.
 
     Constructing it touches nothing; start() installs Cyrus if needed,
@@ -664,8 +634,7 @@ class CyrusServer:
         """
         if cert not in CERT_CHOICES:
             raise ValueError(f"cert must be one of {CERT_CHOICES}, not {cert!r}")
-        if bool(port) != bool(tls_port):
-            raise ValueError("give both port and tls_port, or neither")
+        check_ports(port, tls_port)
         self.state_dir = Path(state_dir).absolute()
         self.cert = cert
         self.start_timeout = start_timeout
@@ -734,26 +703,6 @@ class CyrusServer:
     def log_file(self) -> Path:
         """Everything Cyrus sends to syslog: logins, errors, ..."""
         return self.log_dir / "cyrus.log"
-
-    @property
-    def tls_dir(self) -> Path:
-        """Directory of the CA and server certificates and keys."""
-        return self.state_dir / "tls"
-
-    @property
-    def ca_file(self) -> Path:
-        """PEM file of the private CA; clients verify the server against it."""
-        return self.tls_dir / "ca.pem"
-
-    @property
-    def cert_file(self) -> Path:
-        """PEM file of the certificate the server presents."""
-        return self.tls_dir / f"{self.cert}.pem"
-
-    @property
-    def key_file(self) -> Path:
-        """PEM file of the private key of cert_file."""
-        return self.tls_dir / f"{self.cert}.key"
 
     @property
     def root(self) -> Path:
@@ -896,18 +845,6 @@ class CyrusServer:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 self._supervisor.wait(timeout=2.0)
             self._supervisor = None
-
-    def __enter__(self) -> CyrusServer:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     def facts(self) -> dict[str, object]:
         """The connection facts: host, ports, CA file, users, admin and more."""

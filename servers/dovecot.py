@@ -72,7 +72,11 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
 from string import Template
-from types import TracebackType
+
+if __package__ in (None, ""):  # run as a script: make ``servers`` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from servers._common import PrivateServer, ServerAccount, check_ports
 
 __all__ = [
     "CERT_CHOICES",
@@ -472,43 +476,13 @@ def _process_alive(pid: int) -> bool:
 
 
 @dataclass(frozen=True)
-class Account:
-    """One user on a DovecotServer, with what a client needs to log in."""
+class Account(ServerAccount):
+    """One user on a DovecotServer (its seed() writes the maildir directly)."""
 
     server: DovecotServer
-    username: str
-    password: str
-
-    @property
-    def host(self) -> str:
-        """The address to connect to (127.0.0.1)."""
-        return self.server.host
-
-    @property
-    def port(self) -> int:
-        """The plain IMAP port (STARTTLS available)."""
-        return self.server.port
-
-    @property
-    def tls_port(self) -> int:
-        """The implicit-TLS IMAP port."""
-        return self.server.tls_port
-
-    @property
-    def ca_file(self) -> Path:
-        """PEM file of the CA that signed the server's certificate."""
-        return self.server.ca_file
-
-    def seed(self, messages: Sequence[MessageSpec], folder: str = "INBOX") -> None:
-        """Put messages straight into one of this user's folders."""
-        self.server.seed(self.username, messages, folder)
-
-    def kick(self) -> None:
-        """Make the server close all of this user's connections."""
-        self.server.kick(self.username)
 
 
-class DovecotServer:
+class DovecotServer(PrivateServer):
     """A private Dovecot instance under one state directory.
 
     Constructing it touches nothing; start() installs Dovecot if needed,
@@ -540,8 +514,7 @@ class DovecotServer:
         """
         if cert not in CERT_CHOICES:
             raise ValueError(f"cert must be one of {CERT_CHOICES}, not {cert!r}")
-        if bool(port) != bool(tls_port):
-            raise ValueError("give both port and tls_port, or neither")
+        check_ports(port, tls_port)
         self.state_dir = Path(state_dir).absolute()
         self.cert = cert
         self.mail_user = mail_user
@@ -591,26 +564,6 @@ class DovecotServer:
     def mail_root(self) -> Path:
         """The mail processes' chroot; each user's home is a directory in it."""
         return self.state_dir / "mail"
-
-    @property
-    def tls_dir(self) -> Path:
-        """Directory of the CA and server certificates and keys."""
-        return self.state_dir / "tls"
-
-    @property
-    def ca_file(self) -> Path:
-        """PEM file of the private CA; clients verify the server against it."""
-        return self.tls_dir / "ca.pem"
-
-    @property
-    def cert_file(self) -> Path:
-        """PEM file of the certificate the server presents."""
-        return self.tls_dir / f"{self.cert}.pem"
-
-    @property
-    def key_file(self) -> Path:
-        """PEM file of the private key of cert_file."""
-        return self.tls_dir / f"{self.cert}.key"
 
     @property
     def imap_binary(self) -> Path:
@@ -683,18 +636,6 @@ class DovecotServer:
                 os.kill(process, signal.SIGKILL)
         if not self._wait_for_exit(pid, self.start_timeout):
             raise DovecotError(f"Dovecot master {pid} did not exit")
-
-    def __enter__(self) -> DovecotServer:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     def facts(self) -> dict[str, object]:
         """The connection facts: host, ports, CA file, users and more."""
