@@ -19,14 +19,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Any
 
+from ..datetime_util import _offset
 from ..response_types import Address, BodyData, Envelope, ResponseDict
 from .framing import Literals
 from .lexical import FLAG, MONTHS, fixed_zone, unquote
 
-__all__ = ["Shape", "shape_for"]
+__all__ = ["INTERNALDATE", "Shape", "internaldate", "shape_for"]
 
 
 class _Decline(Exception):
@@ -89,7 +90,8 @@ _ENV_DATE = re.compile(
     rb"(?:[A-Za-z]{3}, )?(\d{1,2} [A-Za-z]{3} \d{4}) (\d\d):(\d\d):(\d\d) ([+-]\d{4})"
     rb"(?: \([A-Za-z]*\))?\Z"
 )
-_INTERNALDATE = rb'" ?(\d{1,2}-[A-Za-z]{3}-\d{4}) (\d\d):(\d\d):(\d\d) ([+-]\d{4})"'
+#: date-time = DQUOTE date-day-fixed "-" date-month "-" date-year SP time SP zone DQUOTE
+INTERNALDATE = rb'" ?(\d{1,2}-[A-Za-z]{3}-\d{4}) (\d\d):(\d\d):(\d\d) ([+-]\d{4})"'
 
 
 # --- converters: raw tokens to the general parser's values ----------------------------
@@ -256,15 +258,11 @@ _ZONES: dict[bytes, timezone] = {}
 
 
 def _envelope_zone(zone: bytes) -> timezone:
-    # As datetime_util._offset: UTC for a zero offset, else a fixed offset.
-    hours, minutes = int(zone[1:3]), int(zone[3:5])
-    if hours > 23 or minutes > 59:
-        raise _Decline
-    if hours == 0 and minutes == 0:
-        tz = timezone.utc
-    else:
-        offset = timedelta(hours=hours, minutes=minutes)
-        tz = timezone(-offset if zone[:1] == b"-" else offset)
+    # datetime_util's rule (UTC for a zero offset), once per distinct offset.
+    try:
+        tz = _offset(None, zone.decode("ascii"))
+    except ValueError:
+        raise _Decline from None
     if len(_ZONES) < 1024:
         _ZONES[zone] = tz
     return tz
@@ -364,37 +362,27 @@ def _envelope(g: tuple[Any, ...], i: int) -> Envelope:
     )
 
 
-def _flags(g: tuple[Any, ...], i: int) -> tuple[bytes, ...]:
-    content = g[i]
-    return tuple(content.split(b" ")) if content else ()
-
-
 _DAYS: dict[bytes, tuple[int, int, int]] = {}
 _INTERNAL_ZONES: dict[bytes, timezone] = {}
 
 
-def _internaldate(g: tuple[Any, ...], i: int) -> datetime:
-    # A listing has few distinct days and zones: each is converted once.
-    day = _DAYS.get(g[i]) or _day_of(g[i])
-    zone = _INTERNAL_ZONES.get(g[i + 4]) or _zone_of(g[i + 4])
+def internaldate(groups: tuple[Any, ...]) -> datetime | None:
+    """INTERNALDATE from the groups of :data:`INTERNALDATE` (the general parser's fast
+    case too); None for a date ``datetime`` refuses or an unknown month."""
     try:
-        return datetime(*day, int(g[i + 1]), int(g[i + 2]), int(g[i + 3]), tzinfo=zone)
-    except ValueError:
-        raise _Decline from None  # 31-Feb, 25:00:00: the general parser decides
-
-
-# Converters written straight into the generated readers (the same code as the functions
-# above, without a call per item).
-_INLINE: dict[Any, str] = {
-    _flags: "tuple(g[{i}].split(b' ')) if g[{i}] else ()",
-    _internaldate: (
-        "datetime(*(DAYS.get(g[{i}]) or day_of(g[{i}])), int(g[{i} + 1]), int(g[{i} + 2]),"
-        " int(g[{i} + 3]), tzinfo=ZONES.get(g[{i} + 4]) or zone_of(g[{i} + 4]))"
-    ),
-}
+        return datetime(
+            *(_DAYS.get(groups[0]) or _day_of(groups[0])),
+            int(groups[1]),
+            int(groups[2]),
+            int(groups[3]),
+            tzinfo=_INTERNAL_ZONES.get(groups[4]) or _zone_of(groups[4]),
+        )
+    except (ValueError, _Decline):
+        return None
 
 
 def _day_of(text: bytes) -> tuple[int, int, int]:
+    # A listing has few distinct days and zones: each is converted once.
     day, month, year = text.split(b"-")
     number = MONTHS.get(month.lower())
     if number is None:
@@ -410,7 +398,14 @@ def _zone_of(text: bytes) -> timezone:
     return zone
 
 
-_INLINE_NAMES = {
+# Converters written straight into the generated readers, as expressions of the groups
+# ``g`` from index ``{i}``: the same code as internaldate(), without a call per item.
+_FLAGS_EXPRESSION = "tuple(g[{i}].split(b' ')) if g[{i}] else ()"
+_INTERNALDATE_EXPRESSION = (
+    "datetime(*(DAYS.get(g[{i}]) or day_of(g[{i}])), int(g[{i} + 1]), int(g[{i} + 2]),"
+    " int(g[{i} + 3]), tzinfo=ZONES.get(g[{i} + 4]) or zone_of(g[{i} + 4]))"
+)
+_EXPRESSION_NAMES = {
     "datetime": datetime,
     "DAYS": _DAYS,
     "ZONES": _INTERNAL_ZONES,
@@ -421,7 +416,6 @@ _INLINE_NAMES = {
 
 _Converter = Callable[[tuple[Any, ...], int], Any]
 _LITERAL_ANNOUNCEMENT = re.compile(rb"\{(\d{1,20})\}\r\n")
-_QUOTED_CONTENT = re.compile(_Q_CONTENT.pattern)
 # Message data items whose value is an nstring: BODY[section]<origin>, RFC822 ...
 _NSTRING_KEY = re.compile(rb"(?:BODY\[[^\]\"]*\](?:<\d{1,20}>)?|RFC822(?:\.HEADER|\.TEXT)?)\Z")
 
@@ -448,7 +442,7 @@ def _read_nstring(
             raise _Decline
         return buf[start:end], end
     if c == b'"':
-        m = _QUOTED_CONTENT.match(buf, pos)
+        m = _Q_CONTENT.match(buf, pos)
         if m is None:
             raise _Decline
         return unquote(m.group(1)), m.end()
@@ -459,15 +453,16 @@ def _read_nstring(
 
 _Reader = Callable[[bytes, int, int, "Literals | None"], tuple[Any, int]]
 
-# Items with a sub-pattern: (pattern, number of groups, converter or None for a number).
-_PATTERN_ITEMS: dict[bytes, tuple[bytes, int, _Converter | None]] = {
+# Items with a sub-pattern: (pattern, number of groups, converter): None for a number,
+# an expression for the generated reader, or a function of (groups, index).
+_PATTERN_ITEMS: dict[bytes, tuple[bytes, int, _Converter | str | None]] = {
     b"UID": (rb"(" + _NUM + rb")", 1, None),
     b"RFC822.SIZE": (rb"(" + _NUM + rb")", 1, None),
     b"X-GM-MSGID": (rb"(" + _NUM + rb")", 1, None),
     b"X-GM-THRID": (rb"(" + _NUM + rb")", 1, None),
     b"MODSEQ": (rb"\((" + _NUM + rb")\)", 1, None),
-    b"FLAGS": (rb"\(((?:" + FLAG + rb"(?: " + FLAG + rb")*)?)\)", 1, _flags),
-    b"INTERNALDATE": (_INTERNALDATE, 5, _internaldate),
+    b"FLAGS": (rb"\(((?:" + FLAG + rb"(?: " + FLAG + rb")*)?)\)", 1, _FLAGS_EXPRESSION),
+    b"INTERNALDATE": (INTERNALDATE, 5, _INTERNALDATE_EXPRESSION),
     b"ENVELOPE": (_ENVELOPE, 10, _envelope),
 }
 # Items read by a function (they nest without bound).
@@ -564,9 +559,9 @@ def _build(keys: tuple[bytes, ...], *, line: bool) -> Any:
         pattern += fragment
         if convert is None:
             lines.append(f"        items[k{index}] = int(g[{group - 1}])")
-        elif convert in _INLINE:
-            names.update(_INLINE_NAMES)
-            lines.append(f"        items[k{index}] = " + _INLINE[convert].format(i=group - 1))
+        elif isinstance(convert, str):
+            names.update(_EXPRESSION_NAMES)
+            lines.append(f"        items[k{index}] = " + convert.format(i=group - 1))
         else:
             names[f"c{index}"] = convert
             lines.append(f"        items[k{index}] = c{index}(g, {group - 1})")

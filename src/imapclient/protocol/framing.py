@@ -65,6 +65,7 @@ class Framer:
         "_closed",
         "_head",
         "_line_start",
+        "_literal_bytes",
         "_literal_end",
         "_literal_start",
         "_literals",
@@ -96,10 +97,11 @@ class Framer:
         self._sink_left = 0
         self._sink_size = 0
         # The current response's text before its out-of-line literals, those literals,
-        # and how many of its bytes have left _buf (for the size limit).
+        # how many of its bytes have left _buf (for the size limit), and how many of
+        # them are literal data.
         self._head: list[bytes] = []
         self._literals: Literals = {}
-        self._moved = 0
+        self._moved = self._literal_bytes = 0
 
     def feed(self, data: bytes | bytearray | memoryview) -> None:
         """Add bytes received from the server."""
@@ -120,7 +122,7 @@ class Framer:
         """
         dropped = len(self._buf) + self._moved
         self._buf.clear()
-        self._head, self._literals, self._moved = [], {}, 0
+        self._head, self._literals, self._moved, self._literal_bytes = [], {}, 0, 0
         self._line_start = self._scan = 0
         self._literal_end = -1
         self._sink = None
@@ -194,9 +196,10 @@ class Framer:
                         self._head.append(bytes(view[:start]))
                         data = bytes(view[start:end])
                     del buf[:end]
+                    # The data's offset in the text: what has left _buf, minus the data.
+                    self._literals[self._moved + start - self._literal_bytes] = data
                     self._moved += end
-                    text_length = sum(map(len, self._head))
-                    self._literals[text_length] = data
+                    self._literal_bytes += end - start
                     self._line_start = self._scan = 0
                 else:
                     self._line_start = self._scan = end
@@ -244,7 +247,7 @@ class Framer:
                     return text, _NO_LITERALS
                 self._head.append(text)
                 text, literals = b"".join(self._head), self._literals
-                self._head, self._literals, self._moved = [], {}, 0
+                self._head, self._literals, self._moved, self._literal_bytes = [], {}, 0, 0
                 return text, literals
             if size > limits.max_literal_size:
                 raise LimitExceededError(

@@ -31,12 +31,10 @@ from ..response_types import (
     SequenceSet,
     Unparsed,
 )
-from .fastfetch import Shape, shape_for
+from .fastfetch import INTERNALDATE, Shape, internaldate, shape_for
 from .framing import Framer, Literals, join_literals
 from .lexical import ATOM_CHARS as _ATOM_CHARS
 from .lexical import FLAG as _FLAG
-from .lexical import MONTHS as _MONTHS
-from .lexical import fixed_zone as _fixed_zone
 from .lexical import unquote as _unquote
 from .limits import DEFAULT_LIMITS, Limits
 from .responses import (
@@ -126,10 +124,7 @@ _INT_CODES = frozenset((b"UIDNEXT", b"UIDVALIDITY", b"UNSEEN", b"HIGHESTMODSEQ")
 _OPTIONAL_ARGUMENT_CODES = frozenset((b"BADCHARSET",))
 
 
-# date-time = DQUOTE date-day-fixed "-" date-month "-" date-year SP time SP zone DQUOTE
-_INTERNALDATE = re.compile(
-    rb'" ?(\d{1,2})-([A-Za-z]{3})-(\d{4}) (\d\d):(\d\d):(\d\d) ([+-])(\d\d)(\d\d)"'
-)
+_INTERNALDATE = re.compile(INTERNALDATE)
 
 
 def _notation_to_int(text: bytes) -> int | None:
@@ -930,24 +925,10 @@ class _Cursor:
         """date-time: an aware datetime; the raw string if it cannot be parsed."""
         m = _INTERNALDATE.match(self.buf, self.pos)
         if m is not None:  # the canonical form, parsed without the general date parser
-            day, month, year, hh, mm, ss, sign, zh, zm = m.groups()
-            month_number = _MONTHS.get(month.lower())
-            if month_number is not None:
-                try:
-                    value = datetime(
-                        int(year),
-                        month_number,
-                        int(day),
-                        int(hh),
-                        int(mm),
-                        int(ss),
-                        tzinfo=_fixed_zone(sign + zh + zm),
-                    )
-                except ValueError:
-                    pass  # e.g. 31-Feb: let the general parser decide
-                else:
-                    self.pos = m.end()
-                    return value
+            value = internaldate(m.groups())
+            if value is not None:  # None: e.g. 31-Feb, the general parser decides
+                self.pos = m.end()
+                return value
         raw = self.string()
         try:
             return parse_to_datetime(raw, normalise=False)
@@ -1237,7 +1218,6 @@ class Parser:
             if fast is not None:
                 self._hits += 1
                 return UntaggedResponse(b"FETCH", fast[0], fast[1])
-            self._misses += 1
         try:
             response = _Cursor(data, self.limits, self.tolerances, literals).response()
         except RecursionError:
@@ -1266,6 +1246,7 @@ class Parser:
         shape = self._shape
         if shape is not None and shape.keys == keys:
             # Declined, yet the same items: stop trying a shape that mostly declines.
+            self._misses += 1
             if self._misses >= 64 and self._misses > self._hits:
                 self._rejected.add(keys)
                 self._shape = None

@@ -433,9 +433,8 @@ class Session:
         if pause:
             gc.disable()
         try:
-            framer, parse = self._framer, self._parser.parse
+            framer, parser = self._framer, self._parser
             framer.feed(data)
-            parser = self._parser
             lanes = self._fetch_lanes()
             while True:
                 if lanes:
@@ -446,7 +445,7 @@ class Session:
                 frame = framer.next_frame()
                 if frame is None:
                     break
-                response = parse(*frame)
+                response = parser.parse(*frame)
                 if lanes and type(response) is UntaggedResponse and response.name == b"FETCH":
                     self._to_lane(lanes, response)
                     continue
@@ -658,11 +657,7 @@ class Session:
             elif name == b"ENABLED":
                 self.enabled.update(response.data)
         for cmd in self._in_flight.values():
-            # claims_response(), inlined: this runs once per FETCH of a large listing.
-            claims = cmd.claims
-            if (name in claims or claims is ALL_UNTAGGED) and (
-                cmd.route is None or cmd.route(response)
-            ):
+            if cmd.claims_response(name, response):
                 if cmd.idling:
                     self._check_backlog(len(cmd.untagged))
                 cmd.untagged.append(response)
