@@ -366,34 +366,15 @@ class AsyncIMAPClient(FrontEnd):
             await self._idle_events.aclose()  # a command ends idle_events()' IDLE
         self._check_open()
 
-    def _check_open(self) -> None:
-        if self._session.error is not None:
-            raise self._session.error
-        if self._transport is None:
-            raise IMAPClientAbortError("the connection is closed")
-        if self._idle is not None:
-            raise IllegalStateError("IDLE is active: call idle_done() before other commands")
-
     async def _execute_many(self, requests: Sequence[Request]) -> list[PendingCommand]:
-        self._check_open()
-        session = self._session
-        pendings = [
-            session.send(
-                r.command,
-                claims=r.claims,
-                on_continuation=r.on_continuation,
-                route=r.route,
-                literal_sink=r.literal_sink,
-            )
-            for r in requests
-        ]
+        pendings = self._send_all(requests)
         self._flush()
         self._arm_timer()
         try:
             await self._wait_for(lambda: all(p.done for p in pendings))
         except asyncio.CancelledError:
             for pending in pendings:  # unsent ones are withdrawn; sent ones are drained
-                session.cancel(pending)
+                self._session.cancel(pending)
             raise
         for pending in pendings:
             if pending.error is not None:

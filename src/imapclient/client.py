@@ -194,28 +194,8 @@ class IMAPClient(FrontEnd):
         except StopIteration as stop:
             return stop.value  # type: ignore[no-any-return]
 
-    def _check_open(self) -> None:
-        # A dead connection is reported as such, before any state check of an operation.
-        if self._session.error is not None:
-            raise self._session.error
-        if self._transport is None:
-            raise IMAPClientAbortError("the connection is closed")
-        if self._idle is not None:
-            raise IllegalStateError("IDLE is active: call idle_done() before other commands")
-
     def _execute_many(self, requests: Sequence[Request]) -> list[PendingCommand]:
-        self._check_open()
-        session = self._session
-        pendings = [
-            session.send(
-                r.command,
-                claims=r.claims,
-                on_continuation=r.on_continuation,
-                route=r.route,
-                literal_sink=r.literal_sink,
-            )
-            for r in requests
-        ]
+        pendings = self._send_all(requests)
         self._pump_until(lambda: all(p.done for p in pendings))
         for pending in pendings:
             if pending.error is not None:

@@ -11,9 +11,16 @@ from __future__ import annotations
 import logging
 import ssl as ssl_lib
 import sys
+from collections.abc import Sequence
 from typing import IO, Any
 
-from .exceptions import IMAPClientAbortError, IMAPClientError, IMAPClientReadOnlyError
+from .commands.base import Request
+from .exceptions import (
+    IllegalStateError,
+    IMAPClientAbortError,
+    IMAPClientError,
+    IMAPClientReadOnlyError,
+)
 from .protocol.limits import DEFAULT_LIMITS, Limits
 from .protocol.session import PendingCommand, Session
 from .protocol.tolerances import DEFAULT_TOLERANCES, Tolerance
@@ -73,6 +80,31 @@ class FrontEnd:
         self._session = Session(limits=limits, tolerances=tolerances)
         self._idle: PendingCommand | None = None  # the IDLE command while idling
         self._start()
+
+    _transport: object | None  # each front end's own transport; None once closed
+
+    def _check_open(self) -> None:
+        # A dead connection is reported as such, before any state check of an operation.
+        if self._session.error is not None:
+            raise self._session.error
+        if self._transport is None:
+            raise IMAPClientAbortError("the connection is closed")
+        if self._idle is not None:
+            raise IllegalStateError("IDLE is active: call idle_done() before other commands")
+
+    def _send_all(self, requests: Sequence[Request]) -> list[PendingCommand]:
+        """Queue the requests of one operation in the session (both front ends)."""
+        self._check_open()
+        return [
+            self._session.send(
+                r.command,
+                claims=r.claims,
+                on_continuation=r.on_continuation,
+                route=r.route,
+                literal_sink=r.literal_sink,
+            )
+            for r in requests
+        ]
 
     def _start(self) -> None:
         """What a front end does once the settings are in place (the blocking client
