@@ -37,6 +37,7 @@ from .exceptions import (
 )
 from .frontend import FrontEnd, logger
 from .protocol.session import ConnectionState, PendingCommand
+from .transport import READ_SIZE
 
 __all__ = ["AsyncIMAPClient", "IdleEvents"]
 
@@ -68,14 +69,27 @@ def _awaitable(
     return method
 
 
-class _StreamProtocol(asyncio.Protocol):
-    """Hands what the socket receives to the client."""
+class _StreamProtocol(asyncio.BufferedProtocol):
+    """Lets the event loop read the socket straight into the session's receive buffer
+    (one copy of every byte fewer than ``data_received``), and tells the client."""
 
     def __init__(self, client: AsyncIMAPClient) -> None:
         self.client = client
+        self._view: memoryview | None = None
 
-    def data_received(self, data: bytes) -> None:
-        self.client._on_data(data)
+    def get_buffer(self, sizehint: int) -> memoryview:
+        session = self.client._session
+        if session.error is not None:  # failed: whatever still comes is dropped
+            self._view = None
+            return memoryview(bytearray(READ_SIZE))
+        self._view = view = session.receive_buffer(READ_SIZE)
+        return view
+
+    def buffer_updated(self, nbytes: int) -> None:
+        view, self._view = self._view, None
+        if view is not None and nbytes:
+            self.client._log_received(view[:nbytes])
+            self.client._on_received(nbytes)
 
     def pause_writing(self) -> None:
         self.client._write_paused = True
@@ -283,8 +297,15 @@ class AsyncIMAPClient(FrontEnd):
 
     def _on_data(self, data: bytes) -> None:
         self._log_received(data)
+        self._after_receiving(self._session.receive_data, data)
+
+    def _on_received(self, nbytes: int) -> None:
+        # The bytes are already in the session's buffer (_StreamProtocol.get_buffer).
+        self._after_receiving(self._session.received, nbytes)
+
+    def _after_receiving(self, process: Callable[[Any], None], arg: Any) -> None:
         try:
-            self._session.receive_data(data)
+            process(arg)
         except IMAPClientAbortError:
             self._close_transport()
             return

@@ -27,7 +27,7 @@ from .exceptions import (
 )
 from .frontend import FrontEnd, logger
 from .protocol.session import ConnectionState, PendingCommand
-from .transport import ProcessTransport, SocketTransport
+from .transport import READ_SIZE, ProcessTransport, SocketTransport
 
 __all__ = ["IMAPClient"]
 
@@ -228,15 +228,20 @@ class IMAPClient(FrontEnd):
 
     def _receive(self) -> None:
         assert self._transport is not None
+        # Straight into the session's receive buffer: one copy of every byte fewer.
+        buffer = self._session.receive_buffer(READ_SIZE)
         try:
-            data = self._transport.read()
+            n = self._transport.read_into(buffer)
+            if n:
+                self._log_received(buffer[:n])
         except OSError as exc:
             if isinstance(exc, IMAPClientAbortError):  # IMAPTimeoutError is a TimeoutError
                 self._session.abort(exc)
                 raise
             raise self._connection_error(exc) from exc
-        self._log_received(data)
-        self._session.receive_data(data)
+        finally:
+            buffer.release()
+        self._session.received(n)
 
     def _connection_error(self, exc: OSError) -> ConnectionClosedError:
         # A reset or broken connection fails every pending command, like an EOF.

@@ -102,6 +102,7 @@ class FrontEnd:
                 on_continuation=r.on_continuation,
                 route=r.route,
                 literal_sink=r.literal_sink,
+                local_times=r.local_times,
             )
             for r in requests
         ]
@@ -174,9 +175,9 @@ class FrontEnd:
         sent.clear()
 
     @staticmethod
-    def _log_received(data: bytes) -> None:
+    def _log_received(data: bytes | memoryview) -> None:
         if wire_logger.isEnabledFor(logging.DEBUG):
-            wire_logger.debug("< %r", data)
+            wire_logger.debug("< %r", bytes(data))
 
 
 def as_socket_timeout(timeout: float | SocketTimeout | None) -> SocketTimeout:

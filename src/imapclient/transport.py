@@ -3,7 +3,6 @@ subprocess whose stdin/stdout carry the IMAP session (``stream=True``)."""
 
 from __future__ import annotations
 
-import enum
 import os
 import selectors
 import shlex
@@ -29,21 +28,13 @@ class SocketTimeout(NamedTuple):
 
 
 class Transport(Protocol):
-    """What the blocking client needs of a connection: read what arrives (``b''`` at
-    EOF), wait until something can be read, write everything, close."""
+    """What the blocking client needs of a connection: read what arrives into a buffer
+    (0 bytes at EOF), wait until something can be read, write everything, close."""
 
-    def read(self, timeout: float | _Default | None = ...) -> bytes: ...
+    def read_into(self, buffer: memoryview) -> int: ...
     def wait_readable(self, timeout: float | None) -> bool: ...
     def write(self, data: bytes) -> None: ...
     def close(self) -> None: ...
-
-
-class _Default(enum.Enum):
-    TOKEN = 0
-
-
-#: "Use the transport's configured read timeout."
-DEFAULT_TIMEOUT = _Default.TOKEN
 
 
 class SocketTransport:
@@ -72,20 +63,16 @@ class SocketTransport:
             raise
         return cls(sock, timeout.read)
 
-    def read(self, timeout: float | _Default | None = DEFAULT_TIMEOUT) -> bytes:
-        """Read what is available (b'' at EOF). ``timeout`` overrides the read timeout
-        for this call; a timeout raises :class:`IMAPTimeoutError`."""
-        if not isinstance(timeout, _Default):
-            self.sock.settimeout(timeout)
+    def read_into(self, buffer: memoryview) -> int:
+        """Read what is available into ``buffer`` (straight from the socket, no copy);
+        returns the number of bytes, 0 at EOF. A read timeout raises
+        :class:`IMAPTimeoutError`."""
         try:
-            return self.sock.recv(READ_SIZE)
+            return self.sock.recv_into(buffer)
         except TimeoutError as exc:
             raise IMAPTimeoutError("timed out waiting for the server") from exc
         except ssl.SSLError as exc:
             raise ConnectionClosedError(f"TLS error while reading: {exc}") from exc
-        finally:
-            if not isinstance(timeout, _Default):
-                self.sock.settimeout(self.read_timeout)
 
     def wait_readable(self, timeout: float | None) -> bool:
         """Wait up to ``timeout`` seconds (None: forever) for data; False on timeout."""
@@ -131,11 +118,10 @@ class ProcessTransport:
         self._selector = selectors.DefaultSelector()
         self._selector.register(self._stdout_fd, selectors.EVENT_READ)
 
-    def read(self, timeout: float | _Default | None = DEFAULT_TIMEOUT) -> bytes:
-        wait = self.read_timeout if isinstance(timeout, _Default) else timeout
-        if not self._selector.select(wait):
+    def read_into(self, buffer: memoryview) -> int:
+        if not self._selector.select(self.read_timeout):
             raise IMAPTimeoutError("timed out waiting for the server process")
-        return os.read(self._stdout_fd, READ_SIZE)
+        return os.readv(self._stdout_fd, [buffer])
 
     def wait_readable(self, timeout: float | None) -> bool:
         """Wait up to ``timeout`` seconds (None: forever) for data; False on timeout."""

@@ -42,18 +42,18 @@ def record_wire(client: AsyncIMAPClient) -> list[tuple[str, bytes]]:
     transport = client._transport
     assert transport is not None
     original_write = transport.write  # type: ignore[attr-defined]
-    original_on_data = client._on_data
+    original_log_received = client._log_received
 
     def write(data: bytes) -> None:
         events.append(("sent", bytes(data)))
         original_write(data)
 
-    def on_data(data: bytes) -> None:
-        events.append(("received", data))
-        original_on_data(data)
+    def log_received(data: bytes | memoryview) -> None:  # called with each read, first
+        events.append(("received", bytes(data)))
+        original_log_received(data)
 
     transport.write = write  # type: ignore[attr-defined]
-    client._on_data = on_data  # type: ignore[method-assign]
+    client._log_received = log_received  # type: ignore[method-assign]
     return events
 
 

@@ -7,6 +7,8 @@ whatever the compiled reader declines must still parse (or fail) exactly as befo
 
 from __future__ import annotations
 
+import itertools
+import time
 from datetime import datetime, timezone
 from typing import Any
 
@@ -14,6 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from imapclient.datetime_util import datetime_to_native
 from imapclient.exceptions import LimitExceededError, ProtocolError
 from imapclient.protocol import fastfetch
 from imapclient.protocol.encoder import Atom, Command
@@ -192,6 +195,11 @@ DECLINED = {
     "trailing space": (DOVECOT_META, b"2977)", b"2977) "),
     "message without envelope": (DOVECOT_FORWARD, b'"7bit" 887 (', b'"7bit" 887 NIL NIL ('),
     "items in another order": (DOVECOT_META, b"UID 2 FLAGS", b"FLAGS (\\Seen) UID 2 FLAGS"),
+    "percent in flag": (DOVECOT_META, b"\\Recent)", b"\\Recent 50%)"),
+    "two spaces between flags": (DOVECOT_META, b"\\Seen \\Recent", b"\\Seen  \\Recent"),
+    "space before the flags": (DOVECOT_META, b"(\\Answered", b"( \\Answered"),
+    "backslash alone": (DOVECOT_META, b"\\Recent)", b"\\)"),
+    "8-bit flag": (DOVECOT_META, b"\\Recent)", b"caf\xc3\xa9)"),
 }
 
 
@@ -459,7 +467,9 @@ def listing(count: int) -> list[bytes]:
     ]
 
 
-def run_listing(wire: bytes, cuts: list[int]) -> tuple[Session, PendingCommand]:
+def run_listing(
+    wire: bytes, cuts: list[int], local_times: bool = False
+) -> tuple[Session, PendingCommand]:
     from imapclient.commands.base import message_route
 
     session = Session()
@@ -476,6 +486,7 @@ def run_listing(wire: bytes, cuts: list[int]) -> tuple[Session, PendingCommand]:
         Command(b"UID", [Atom(b"FETCH"), Atom(b"101:150"), Atom(b"(FLAGS)")]),
         claims=(b"FETCH",),
         route=route,
+        local_times=local_times,
     )
     session.data_to_send()
     pieces = [wire[a:b] for a, b in zip([0, *cuts], [*cuts, len(wire)], strict=True)]
@@ -536,3 +547,263 @@ def test_no_lines_are_taken_inside_a_response() -> None:
     assert parser.take_fetch_lines(framer) == []  # mid-response: nothing taken
     assert framer.next_frame() == (b"* 9 FETCH (UID 9 BODY[] {5}\r\nabcde)", {})
     assert [n for n, _ in parser.take_fetch_lines(framer)] == [2]
+
+
+# --- INTERNALDATE as naive local time (the listings of a client with normalise_times) ----
+
+# POSIX TZ rules (no tz database needed): none, an hour with DST, half hours with DST.
+LOCAL_ZONES = ["UTC0", "CET-1CEST,M3.5.0,M10.5.0/3", "NST3:30NDT,M3.2.0,M11.1.0"]
+
+
+@pytest.fixture(params=LOCAL_ZONES)
+def local_zone(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Any:
+    monkeypatch.setenv("TZ", request.param)
+    time.tzset()
+    yield request.param
+    monkeypatch.undo()
+    time.tzset()
+
+
+META_KEYS = (b"UID", b"FLAGS", b"INTERNALDATE", b"RFC822.SIZE")
+
+
+def meta_line(date: bytes) -> bytearray:
+    return bytearray(
+        b'* 7 FETCH (UID 9 FLAGS (\\Seen) INTERNALDATE "%s" RFC822.SIZE 12)\r\n' % date
+    )
+
+
+def local_reference(line: bytearray) -> dict[bytes, Any] | None:
+    """What the general parser and datetime_to_native() make of ``line`` (None: one of
+    them refuses it)."""
+    try:
+        items = dict(general(bytes(line[:-2])).data)
+        date = items[b"INTERNALDATE"]
+        if not isinstance(date, datetime):
+            return None
+        items[b"INTERNALDATE"] = datetime_to_native(date)
+    except (ProtocolError, OverflowError, OSError, ValueError):
+        return None
+    return items
+
+
+def check_local(line: bytearray) -> bool:
+    """The local reader agrees with the general parser + datetime_to_native() on
+    ``line``, and declines only what the aware reader declines or what fromtimestamp()
+    cannot convert; returns whether it accepted."""
+    shape = fastfetch.shape_for(META_KEYS)
+    assert shape is not None and shape.read_line_local is not None
+    got = shape.read_line_local(line, 0, len(line), 100)
+    reference = local_reference(line)
+    if got is None:
+        aware = shape.read_line(line, 0, len(line), 100)
+        if aware is not None and reference is not None:
+            # Only where fromtimestamp() cannot go: datetime_to_native() has a slower
+            # way there, which the command layer takes.
+            with pytest.raises((OverflowError, OSError, ValueError)):
+                datetime.fromtimestamp(aware[1][b"INTERNALDATE"].timestamp())
+        return False
+    assert reference is not None, f"accepted what the general path refuses: {bytes(line)!r}"
+    number, items, end, literal_bytes = got
+    assert (number, end, literal_bytes) == (7, len(line), 0)
+    date = items[b"INTERNALDATE"]
+    assert date.tzinfo is None and date == reference[b"INTERNALDATE"]
+    assert date.fold == reference[b"INTERNALDATE"].fold  # the later of a repeated hour
+    assert same(dict(items), reference)
+    return True
+
+
+@settings(
+    FAST, suppress_health_check=[*FAST.suppress_health_check, HealthCheck.function_scoped_fixture]
+)  # the zone fixture is the same for every example, on purpose
+@given(
+    st.integers(1, 31),
+    st.sampled_from([b"Jan", b"feb", b"Mar", b"OCT", b"Nov", b"Dec", b"Foo"]),
+    st.sampled_from([1, 2, 1969, 1970, 2023, 2024, 2038, 2100, 9999]),
+    st.integers(0, 25),
+    st.integers(0, 61),
+    st.integers(0, 61),
+    st.sampled_from([b"+", b"-"]),
+    st.integers(0, 30),
+    st.sampled_from([0, 30, 45, 59, 60, 99]),
+)
+def test_local_internaldate_is_datetime_to_native_of_the_aware_one(
+    local_zone: str,
+    day: int,
+    month: bytes,
+    year: int,
+    hour: int,
+    minute: int,
+    second: int,
+    sign: bytes,
+    zone_hours: int,
+    zone_minutes: int,
+) -> None:
+    date = b"%2d-%s-%04d %02d:%02d:%02d %s%02d%02d" % (
+        day,
+        month,
+        year,
+        hour,
+        minute,
+        second,
+        sign,
+        zone_hours,
+        zone_minutes,
+    )
+    check_local(meta_line(date))
+
+
+@pytest.mark.parametrize(
+    "date, accepted",
+    [
+        (b"17-Jul-1996 02:44:25 -0700", True),
+        (b"27-Oct-2024 00:30:00 +0000", True),  # 02:30 twice in Berlin: the second one
+        (b"27-Oct-2024 01:30:00 +0000", True),
+        (b"31-Mar-2024 01:30:00 +0000", True),
+        (b"24-Jan-2023 24:00:00 +0000", False),
+        (b"24-Jan-2023 23:60:00 +0000", False),
+        (b"31-Dec-2016 23:59:60 +0000", False),  # a leap second: datetime() has none
+        (b"31-Feb-2023 10:00:00 +0000", False),
+        (b"01-Jan-2023 10:00:00 +9999", False),
+        (b"01-Jan-0001 00:00:00 +1400", False),  # before the first day datetime knows
+        (b"31-Dec-9999 23:59:59 -1400", False),  # after the last
+    ],
+)
+def test_local_internaldate_edges(local_zone: str, date: bytes, accepted: bool) -> None:
+    line = meta_line(date)
+    if check_local(line):
+        assert accepted
+    else:
+        # Declined: the general parser (and the command layer) decide, as before.
+        assert not accepted or local_reference(line) is None
+
+
+def test_a_listing_with_local_times_converts_only_its_own_responses() -> None:
+    lines = listing(60)
+    lines.insert(
+        20,
+        b'* 59 FETCH (UID 999 FLAGS (\\Seen) INTERNALDATE "09-Jan-2023 14:39:00 +0000" '
+        b"RFC822.SIZE 5)",
+    )
+    by_uid = {general(line).data[b"UID"]: general(line).data for line in lines}
+    wire = b"".join(line + b"\r\n" for line in lines) + b"A2 OK done\r\n"
+    session, pending = run_listing(wire, [len(wire) // 3], local_times=True)
+    mine = [r for r in pending.untagged if isinstance(r, UntaggedResponse)]
+    assert len(mine) == 50
+    local = 0
+    for got in mine:
+        date, want = got.data[b"INTERNALDATE"], by_uid[got.data[b"UID"]][b"INTERNALDATE"]
+        if date.tzinfo is None:  # read by the compiled shape
+            local += 1
+            assert date == datetime_to_native(want)
+        else:  # read by the general parser (the first one): the command layer converts
+            assert same(date, want)
+    assert local >= 40
+    # Not this command's (UIDs 151-160 and 999): kept with the aware dates every other
+    # response has, the same instants.
+    others = {r.data[b"UID"]: r.data[b"INTERNALDATE"] for r in session.unsolicited}
+    assert sorted(others) == [*range(151, 161), 999]
+    for uid, date in others.items():
+        assert date.tzinfo is not None and date == by_uid[uid][b"INTERNALDATE"]
+    # Without local_times every date stays aware.
+    _, pending = run_listing(wire, [len(wire) // 3])
+    assert all(r.data[b"INTERNALDATE"].tzinfo is not None for r in pending.untagged)
+
+
+# --- responses with literals, read straight from the framer's buffer ----------------------
+
+
+def body_listing(count: int) -> list[bytes]:
+    """BODY[] responses of 0 bytes to 3 KiB (some in line, some out of line when framed)."""
+    out = []
+    for n in range(1, count + 1):
+        data = bytes([n % 256]) * (n * 97 % 3000) + b"\r\n)"  # CRLF and ")" inside
+        out.append(b"* %d FETCH (UID %d BODY[] {%d}\r\n%s)" % (n, n + 100, len(data), data))
+    return out
+
+
+@FAST
+@given(st.lists(st.integers(1, 70_000), min_size=1, max_size=6))
+def test_a_body_listing_read_from_the_buffer_agrees_with_the_general_parser(sizes):
+    lines = body_listing(40)
+    lines.insert(5, b"* 2 EXPUNGE")
+    lines.insert(9, b'* 30 FETCH (UID 130 BODY[] "quoted")')
+    lines.insert(12, b"* 31 FETCH (UID 131 BODY[] NIL)")
+    wire = b"".join(line + b"\r\n" for line in lines) + b"A2 OK done\r\n"
+    session = Session()
+    session.receive_data(b"* PREAUTH hi\r\n")
+    session.send(Command(b"SELECT", [Atom(b"INBOX")]))
+    session.data_to_send()
+    session.receive_data(b"A1 OK [READ-WRITE] done\r\n")
+    pending = session.send(Command(b"FETCH", [Atom(b"1:*"), Atom(b"BODY[]")]), claims=(b"FETCH",))
+    session.data_to_send()
+    pos = 0
+    for size in itertools.cycle(sizes):
+        if pos == len(wire):
+            break
+        view = session.receive_buffer(size)
+        n = min(len(view), len(wire) - pos)
+        view[:n] = wire[pos : pos + n]
+        view.release()
+        session.received(n)
+        pos += n
+    assert pending.result is not None and pending.result.status == b"OK"
+    expected = [general(line) for line in lines if b"EXPUNGE" not in line]
+    got = [r for r in pending.untagged if isinstance(r, UntaggedResponse)]
+    assert len(got) == len(expected) == 42
+    for a, b in zip(got, expected, strict=True):
+        assert a.number == b.number and same(dict(a.data), dict(b.data))
+    assert session._parser._hits >= 30  # most were read by the compiled shape
+
+
+def test_bytes_past_the_end_of_the_data_are_never_read() -> None:
+    # Once a response is taken the buffer is reused from its start, and the old bytes
+    # stay behind the new data: a reader that looked past the end would see an old
+    # response's tail complete a new one that has only half arrived.
+    for line in (listing(1)[0], body_listing(3)[2]):
+        framer, parser = Framer(), Parser()
+        parser.parse(line)  # learns the shape
+        framer.feed(line + b"\r\n")
+        assert len(parser.take_fetch_lines(framer)) == 1
+        for cut in (5, len(line) // 2, len(line) - 1, len(line) + 1):
+            framer.feed((line + b"\r\n")[:cut])
+            assert parser.take_fetch_lines(framer) == [], cut
+            framer.feed((line + b"\r\n")[cut:])
+            assert len(parser.take_fetch_lines(framer)) == 1
+
+
+def test_a_literal_over_the_limit_is_left_to_the_framer() -> None:
+    limits = Limits(max_literal_size=1000)
+    framer, parser = Framer(limits), Parser(limits)
+    small, big = body_listing(2)[0], b"* 9 FETCH (UID 9 BODY[] {2000}\r\n" + b"x" * 2000 + b")"
+    parser.parse(small)
+    framer.feed(small + b"\r\n" + big + b"\r\n")
+    assert len(parser.take_fetch_lines(framer)) == 1  # the small one only
+    with pytest.raises(LimitExceededError) as info:
+        framer.next_frame()
+    assert info.value.limit == "max_literal_size"
+
+
+def test_a_literal_to_be_streamed_is_never_read_from_the_buffer() -> None:
+    session = Session()
+    session.receive_data(b"* PREAUTH hi\r\n")
+    session.send(Command(b"SELECT", [Atom(b"INBOX")]))
+    session.data_to_send()
+    session.receive_data(b"A1 OK [READ-WRITE] done\r\n")
+    session._parser.parse(body_listing(1)[0])  # the (UID, BODY[]) shape is learnt
+    written: list[bytes] = []
+
+    class Sink:
+        def write(self, data: bytes) -> None:
+            written.append(data)
+
+    pending = session.send(
+        Command(b"UID", [Atom(b"FETCH"), Atom(b"7"), Atom(b"BODY[]")]),
+        claims=(b"FETCH",),
+        literal_sink=lambda prefix, size: Sink(),
+    )
+    session.data_to_send()
+    session.receive_data(b"* 3 FETCH (UID 7 BODY[] {5}\r\nhello)\r\nA2 OK done\r\n")
+    assert b"".join(written) == b"hello"
+    (response,) = pending.untagged
+    assert response.data[b"BODY[]"] == b""  # the data went to the sink

@@ -540,3 +540,134 @@ def test_discard_forgets_literals_moved_out() -> None:
     assert framer.discard() == len(b"* 1 FETCH (BODY[] {2048}\r\n") + 2048
     framer.feed(b"* 2 EXISTS\r\n")
     assert framer.next_frame() == (b"* 2 EXISTS", {})
+
+
+# --- reading straight into the buffer (receive_buffer / commit) ------------------------
+
+RECV_WIRE = (
+    BIG_WIRE
+    + b"* 4 FETCH (UID 4 FLAGS (\\Seen))\r\n"
+    + literal_response(b"* 5 FETCH (BODY[] ", bytes(range(256)) * 600)[0]  # 150 KiB
+    + b"* SEARCH" + b" 4294967295" * 3000 + b"\r\n"  # a 33 KB line
+    + b"a1 OK done\r\n"
+)
+
+
+def frames_by_recv(sizes, wire: bytes = RECV_WIRE) -> list[tuple[bytes, dict[int, bytes]]]:
+    """Frame ``wire`` read with receive_buffer()/commit(), ``sizes`` asked for in turn
+    (the framer may offer less); every offered view is filled as far as data remains."""
+    framer = Framer()
+    out = []
+    pos = 0
+    for size in itertools.cycle(sizes):
+        if pos == len(wire):
+            break
+        view = framer.receive_buffer(size)
+        assert 0 < len(view) <= size
+        n = min(len(view), len(wire) - pos)
+        view[:n] = wire[pos : pos + n]
+        view.release()
+        framer.commit(n)
+        pos += n
+        while (got := framer.next_frame()) is not None:
+            out.append(got)
+    assert framer.buffered == 0
+    return out
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.integers(min_value=1, max_value=300_000), min_size=1, max_size=8))
+def test_reading_into_the_buffer_frames_as_feeding_does(sizes):
+    assert frames_by_recv(sizes) == frames([RECV_WIRE])
+
+
+def test_commit_cannot_claim_more_than_the_view() -> None:
+    framer = Framer()
+    view = framer.receive_buffer(100)
+    assert len(view) == 100
+    view.release()
+    with pytest.raises(ValueError):
+        framer.commit(len(framer._buf) + 1)
+    with pytest.raises(ValueError):
+        framer.commit(-1)
+
+
+def test_buffer_grows_for_a_big_response_then_shrinks_back() -> None:
+    from imapclient.protocol import framing
+
+    data = bytes(range(256)) * (3 * framing._CAPACITY // 256)  # 3 MiB: beyond the capacity
+    wire, _ = literal_response(b"* 1 FETCH (BODY[] ", data)
+    framer = Framer()
+    got = frames_by_recv([256 * 1024], wire)
+    assert got[0][1] == {len(b"* 1 FETCH (BODY[] {%d}\r\n" % len(data)): data}
+    framer.feed(wire)
+    assert len(framer._buf) >= len(wire)
+    assert framer.next_frame() is not None
+    assert len(framer._buf) == framing._CAPACITY  # given back once framed
+    framer.feed(b"* 2 EXISTS\r\n")
+    assert framer.next_frame() == (b"* 2 EXISTS", {})
+
+
+def test_a_view_still_held_does_not_stop_the_buffer_growing() -> None:
+    framer = Framer()
+    held = framer.receive_buffer(10)  # e.g. by an event loop, until its callback returns
+    framer.feed(b"* 1 FETCH (BODY[] {3000000}\r\n")
+    framer.feed(b"x" * 3_000_000 + b")\r\n")  # needs a bigger buffer: a new one
+    text, literals = framer.next_frame()  # type: ignore[misc]
+    assert text == b"* 1 FETCH (BODY[] {3000000}\r\n)"
+    assert list(literals.values()) == [b"x" * 3_000_000]
+    held.release()
+
+
+# --- streamed literals (literal_router) -------------------------------------------------
+
+STREAM_DATA = bytes(range(256)) * 40  # 10 KiB
+STREAM_WIRE = (
+    b"* 1 FETCH (UID 7 BODY[] {10240}\r\n" + STREAM_DATA + b" BODY[1] {2048}\r\n" + BIG
+    + b" BODY[2] {3}\r\nxyz)\r\n* 2 EXISTS\r\n"
+)
+
+
+class Sink:
+    def __init__(self) -> None:
+        self.chunks: list[bytes] = []
+
+    def write(self, data: bytes) -> None:
+        assert type(data) is bytes
+        self.chunks.append(data)
+
+
+def stream_frames(chunks) -> tuple[list[tuple[bytes, dict[int, bytes]]], Sink, list[bytes]]:
+    framer = Framer()
+    sink = Sink()
+    asked: list[bytes] = []
+
+    def router(prefix: bytes, size: int) -> Sink | None:
+        asked.append(prefix)
+        return sink if prefix.endswith(b"BODY[] {%d}" % size) else None
+
+    framer.literal_router = router
+    return frames(chunks, framer), sink, asked
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.integers(min_value=1, max_value=len(STREAM_WIRE) - 1), max_size=30))
+def test_a_streamed_literal_goes_to_its_sink_however_it_arrives(cuts):
+    got, sink, asked = stream_frames(split_at(STREAM_WIRE, cuts))
+    assert b"".join(sink.chunks) == STREAM_DATA
+    assert asked[0] == b"* 1 FETCH (UID 7 BODY[] {10240}"
+    (text, literals), exists = got
+    # The parser sees an empty literal where the streamed one was; the out-of-line
+    # literal after it sits at its offset in that text.
+    assert text == b"* 1 FETCH (UID 7 BODY[] {0}\r\n BODY[1] {2048}\r\n BODY[2] {3}\r\nxyz)"
+    assert literals == {text.index(b" BODY[2]"): BIG}
+    assert exists == (b"* 2 EXISTS", {})
+
+
+def test_eof_in_a_streamed_literal_says_the_sink_is_incomplete() -> None:
+    framer = Framer()
+    framer.literal_router = lambda prefix, size: Sink()
+    framer.feed(b"* 1 FETCH (BODY[] {100}\r\n" + b"x" * 40)
+    assert framer.next_frame() is None
+    with pytest.raises(ConnectionClosedError, match="40 of 100"):
+        framer.eof()

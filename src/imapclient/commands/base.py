@@ -65,6 +65,8 @@ class Request:
     on_continuation: ContinuationHandler | None = None
     route: RoutePredicate | None = None
     literal_sink: LiteralRouter | None = None
+    #: FETCH: INTERNALDATE may come already as naive local time (``normalise_times``).
+    local_times: bool = False
 
 
 #: An operation: yields requests, receives their completed commands, returns a value.

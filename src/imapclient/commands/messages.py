@@ -253,7 +253,12 @@ def _fetch_request(ctx: Context, messages: Messages, data: Any, modifiers: Any) 
     if modifiers:
         args.append(_modifiers(modifiers))
     command = Command(_uid(ctx, b"FETCH"), args)
-    return Request(command, claims=(b"FETCH",), route=message_route(ctx, message_set))
+    return Request(
+        command,
+        claims=(b"FETCH",),
+        route=message_route(ctx, message_set),
+        local_times=ctx.normalise_times,
+    )
 
 
 def fetch_to_file(ctx: Context, message: int, sink: Writable, item: str = "BODY.PEEK[]") -> Op[int]:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from typing import Any
 
 from ..datetime_util import _offset
@@ -370,15 +370,24 @@ def internaldate(groups: tuple[Any, ...]) -> datetime | None:
     """INTERNALDATE from the groups of :data:`INTERNALDATE` (the general parser's fast
     case too); None for a date ``datetime`` refuses or an unknown month."""
     try:
+        day = _DAYS.get(groups[0]) or _day_of(groups[0])
         return datetime(
-            *(_DAYS.get(groups[0]) or _day_of(groups[0])),
-            int(groups[1]),
-            int(groups[2]),
-            int(groups[3]),
-            tzinfo=_INTERNAL_ZONES.get(groups[4]) or _zone_of(groups[4]),
+            day[0],
+            day[1],
+            day[2],
+            _TWO[groups[1]],
+            _TWO[groups[2]],
+            _TWO[groups[3]],
+            0,
+            _INTERNAL_ZONES.get(groups[4]) or _zone_of(groups[4]),
         )
     except (ValueError, _Decline):
         return None
+
+
+# Hours, minutes and seconds are two digits (the pattern says so): a table lookup is a
+# third of the cost of int().
+_TWO = {b"%02d" % n: n for n in range(100)}
 
 
 def _day_of(text: bytes) -> tuple[int, int, int]:
@@ -398,17 +407,77 @@ def _zone_of(text: bytes) -> timezone:
     return zone
 
 
+# INTERNALDATE straight to the naive local time that ``normalise_times`` gives, for the
+# listings that ask for it (see Shape): the POSIX timestamp is summed from tables and
+# handed to ``fromtimestamp``, which is what datetime_to_native() does with the aware
+# value, without making that value first. Day and zone entries are kept positive (days
+# from 0001-01-01, the zone's offset plus the epoch's) so that a miss is never mistaken
+# for a zero.
+_EPOCH_SECONDS = date(1970, 1, 1).toordinal() * 86400
+_DAY_SECONDS: dict[bytes, int] = {}
+_ZONE_SECONDS: dict[bytes, int] = {}
+_HOURS = {b"%02d" % n: n * 3600 for n in range(24)}
+_MINUTES = {b"%02d" % n: n * 60 for n in range(60)}
+_SECONDS = {b"%02d" % n: n for n in range(60)}  # 60, a leap second: datetime() decides
+
+
+def _day_seconds(text: bytes) -> int:
+    year, month, day = _DAYS.get(text) or _day_of(text)
+    if len(_DAY_SECONDS) >= 4096:
+        _DAY_SECONDS.clear()
+    found = _DAY_SECONDS[text] = date(year, month, day).toordinal() * 86400  # ValueError
+    return found
+
+
+def _zone_seconds(text: bytes) -> int:
+    offset = _INTERNAL_ZONES.get(text) or _zone_of(text)  # ValueError beyond 24 hours
+    found = _ZONE_SECONDS[text] = _EPOCH_SECONDS + int(offset.utcoffset(None).total_seconds())
+    return found
+
+
+# A listing has few distinct flag lists: each is checked and split once. The shape's
+# pattern only finds the parentheses; the flags are checked here, by the strict grammar.
+_FLAG_LISTS: dict[bytes, tuple[bytes, ...]] = {}
+_FLAG_LIST = re.compile(rb"(?:" + FLAG + rb"(?: " + FLAG + rb")*)?\Z")
+
+
+def _flags_of(text: bytes) -> tuple[bytes, ...]:
+    if _FLAG_LIST.match(text) is None:
+        raise _Decline
+    if len(_FLAG_LISTS) >= 4096:
+        _FLAG_LISTS.clear()
+    found = _FLAG_LISTS[text] = tuple(text.split(b" ")) if text else ()
+    return found
+
+
 # Converters written straight into the generated readers, as expressions of the groups
 # ``g`` from index ``{i}``: the same code as internaldate(), without a call per item.
-_FLAGS_EXPRESSION = "tuple(g[{i}].split(b' ')) if g[{i}] else ()"
+_FLAGS_EXPRESSION = "FLAG_LISTS.get(g[{i}]) or flags_of(g[{i}])"
 _INTERNALDATE_EXPRESSION = (
-    "datetime(*(DAYS.get(g[{i}]) or day_of(g[{i}])), int(g[{i} + 1]), int(g[{i} + 2]),"
-    " int(g[{i} + 3]), tzinfo=ZONES.get(g[{i} + 4]) or zone_of(g[{i} + 4]))"
+    "datetime(*(DAYS.get(g[{i}]) or day_of(g[{i}])), TWO[g[{i} + 1]], TWO[g[{i} + 2]],"
+    " TWO[g[{i} + 3]], 0, ZONES.get(g[{i} + 4]) or zone_of(g[{i} + 4]))"
+)
+# The same instant as _INTERNALDATE_EXPRESSION, as datetime_to_native() gives it.
+_LOCAL_INTERNALDATE_EXPRESSION = (
+    "fromtimestamp((DAY_SECONDS.get(g[{i}]) or day_seconds(g[{i}])) + HOURS[g[{i} + 1]]"
+    " + MINUTES[g[{i} + 2]] + SECONDS[g[{i} + 3]]"
+    " - (ZONE_SECONDS.get(g[{i} + 4]) or zone_seconds(g[{i} + 4])))"
 )
 _EXPRESSION_NAMES = {
+    "fromtimestamp": datetime.fromtimestamp,
+    "DAY_SECONDS": _DAY_SECONDS,
+    "ZONE_SECONDS": _ZONE_SECONDS,
+    "HOURS": _HOURS,
+    "MINUTES": _MINUTES,
+    "SECONDS": _SECONDS,
+    "day_seconds": _day_seconds,
+    "zone_seconds": _zone_seconds,
     "datetime": datetime,
     "DAYS": _DAYS,
     "ZONES": _INTERNAL_ZONES,
+    "TWO": _TWO,
+    "FLAG_LISTS": _FLAG_LISTS,
+    "flags_of": _flags_of,
     "day_of": _day_of,
     "zone_of": _zone_of,
 }
@@ -451,6 +520,26 @@ def _read_nstring(
     raise _Decline
 
 
+def _read_nstring_at(buf: bytearray, pos: int, endpos: int) -> tuple[bytes | None, int, int]:
+    """nstring in the framer's buffer (see Shape.read_line): the value, where it ends,
+    and how many bytes of literal data it had. A literal is copied out once, as
+    :meth:`.Framer.next_frame` would; one not wholly before ``endpos`` is declined."""
+    if pos >= endpos:
+        raise _Decline
+    if buf[pos] == 0x7B:  # "{"
+        m = _LITERAL_ANNOUNCEMENT.match(buf, pos, endpos)
+        if m is None:
+            raise _Decline
+        start = m.end()
+        end = start + int(m.group(1))
+        if end > endpos:
+            raise _Decline  # still arriving: the framer frames it when it is whole
+        with memoryview(buf) as view:
+            return bytes(view[start:end]), end, end - start
+    value, end = _read_nstring(buf, pos, 0, None)  # type: ignore[arg-type]
+    return value, end, 0
+
+
 _Reader = Callable[[bytes, int, int, "Literals | None"], tuple[Any, int]]
 
 # Items with a sub-pattern: (pattern, number of groups, converter): None for a number,
@@ -461,7 +550,7 @@ _PATTERN_ITEMS: dict[bytes, tuple[bytes, int, _Converter | str | None]] = {
     b"X-GM-MSGID": (rb"(" + _NUM + rb")", 1, None),
     b"X-GM-THRID": (rb"(" + _NUM + rb")", 1, None),
     b"MODSEQ": (rb"\((" + _NUM + rb")\)", 1, None),
-    b"FLAGS": (rb"\(((?:" + FLAG + rb"(?: " + FLAG + rb")*)?)\)", 1, _FLAGS_EXPRESSION),
+    b"FLAGS": (rb'\(([^()"{\r\n]*)\)', 1, _FLAGS_EXPRESSION),
     b"INTERNALDATE": (INTERNALDATE, 5, _INTERNALDATE_EXPRESSION),
     b"ENVELOPE": (_ENVELOPE, 10, _envelope),
 }
@@ -473,7 +562,7 @@ _READER_ITEMS: dict[bytes, _Reader] = {
 
 
 _Read = Callable[[bytes, int, "Literals | None"], "tuple[int, ResponseDict] | None"]
-_ReadLine = Callable[[bytearray, int, int], "tuple[int, ResponseDict, int] | None"]
+_ReadLine = Callable[[bytearray, int, int, int], "tuple[int, ResponseDict, int, int] | None"]
 
 
 class Shape:
@@ -481,39 +570,53 @@ class Shape:
 
     ``read(buf, max_depth, literals=None)`` returns ``(message number, items)`` for the
     FETCH response ``buf`` (with its out-of-line literals, see :mod:`.framing`), or None
-    to decline it. ``read_line(buf, pos, max_depth)``, present when no item can hold a
-    literal, reads a response straight from the framer's buffer at ``pos`` (its CRLF
-    included) and returns ``(message number, items, end)``; see
-    :meth:`.Framer.take_lines`.
+    to decline it. ``read_line(buf, pos, endpos, max_depth)`` reads a response straight
+    from the framer's buffer between ``pos`` and ``endpos`` (its final CRLF included,
+    its literals too: ``literals`` says whether it can have any) and returns
+    ``(message number, items, end, bytes of literal data)``; see
+    :meth:`.Framer.take_lines`. ``read_line_local`` is the same, except that it gives
+    INTERNALDATE as the naive local time that ``datetime_to_native`` makes of it (for
+    the listings of a client with ``normalise_times``).
     """
 
-    __slots__ = ("keys", "read", "read_line")
+    __slots__ = ("keys", "literals", "read", "read_line", "read_line_local")
 
-    def __init__(self, keys: tuple[bytes, ...], read: _Read, read_line: _ReadLine | None) -> None:
+    def __init__(
+        self,
+        keys: tuple[bytes, ...],
+        read: _Read,
+        read_line: _ReadLine,
+        read_line_local: _ReadLine,
+        literals: bool,
+    ) -> None:
         self.keys = keys
         self.read = read
         self.read_line = read_line
+        self.read_line_local = read_line_local
+        self.literals = literals
 
 
 def _compile(keys: tuple[bytes, ...]) -> Shape | None:
     read = _build(keys, line=False)
     if read is None:
         return None
-    literal_free = not any(_NSTRING_KEY.match(key) for key in keys)
-    return Shape(keys, read, _build(keys, line=True) if literal_free else None)
+    read_line = _build(keys, line=True)
+    local = _build(keys, line=True, local=True) if b"INTERNALDATE" in keys else read_line
+    literals = any(_NSTRING_KEY.match(key) for key in keys)
+    return Shape(keys, read, read_line, local, literals)
 
 
-def _build(keys: tuple[bytes, ...], *, line: bool) -> Any:
+def _build(keys: tuple[bytes, ...], *, line: bool, local: bool = False) -> Any:
     """Build a reader as straight-line Python, as dataclasses and namedtuple do: one
     statement per item, no per-item loop or dispatch. The source holds only generated
     names and group numbers; keys, patterns and converters are passed in ``names``."""
     names: dict[str, Any] = {"ResponseDict": ResponseDict, "Decline": _Decline}
     lines = [
-        "def read_line(buf, pos, max_depth):"
+        "def read_line(buf, pos, endpos, max_depth):"
         if line
         else "def read(buf, max_depth, literals=None):",
         "    items = ResponseDict()",
-        *([] if line else ["    pos = 0"]),
+        "    literal_bytes = 0" if line else "    pos = 0",
         "    try:",
     ]
     pattern = rb"\* (" + _NUM + rb") (?i:FETCH) \("
@@ -523,7 +626,7 @@ def _build(keys: tuple[bytes, ...], *, line: bool) -> Any:
     def end_step(source: bytes) -> None:
         names[f"match{step}"] = re.compile(source).match
         lines[steps_at[-1]] = (
-            f"        m = match{step}(buf, pos)\n"
+            f"        m = match{step}(buf, pos{', endpos' if line else ''})\n"
             "        if m is None:\n"
             "            return None\n"
             "        g = m.groups()\n" + ("        number = int(g[0])\n" if step == 0 else "")
@@ -537,16 +640,21 @@ def _build(keys: tuple[bytes, ...], *, line: bool) -> Any:
         if index:
             pattern += b" "
         pattern += rb"(?i:" + re.escape(key) + rb") "
-        reader = _READER_ITEMS.get(key)
-        if reader is None and _NSTRING_KEY.match(key):
-            reader = _read_nstring
+        reader: Any = _READER_ITEMS.get(key)
+        nstring = reader is None and _NSTRING_KEY.match(key) is not None
+        if nstring:
+            reader = _read_nstring_at if line else _read_nstring
         if reader is not None:
             end_step(pattern)
             names[f"r{index}"] = reader
-            literals = "None" if line else "literals"
-            lines.append(
-                f"        items[k{index}], pos = r{index}(buf, pos, max_depth, {literals})"
-            )
+            if nstring and line:
+                lines.append(f"        items[k{index}], pos, n = r{index}(buf, pos, endpos)")
+                lines.append("        literal_bytes += n")
+            else:
+                literals = "None" if line else "literals"
+                lines.append(
+                    f"        items[k{index}], pos = r{index}(buf, pos, max_depth, {literals})"
+                )
             step += 1
             pattern, group = b"", 1
             steps_at.append(len(lines))
@@ -557,6 +665,8 @@ def _build(keys: tuple[bytes, ...], *, line: bool) -> Any:
             return None
         fragment, count, convert = spec
         pattern += fragment
+        if local and convert is _INTERNALDATE_EXPRESSION:
+            convert = _LOCAL_INTERNALDATE_EXPRESSION
         if convert is None:
             lines.append(f"        items[k{index}] = int(g[{group - 1}])")
         elif isinstance(convert, str):
@@ -567,9 +677,14 @@ def _build(keys: tuple[bytes, ...], *, line: bool) -> Any:
             lines.append(f"        items[k{index}] = c{index}(g, {group - 1})")
         group += count
     end_step(pattern + (rb"\)\r\n" if line else rb"\)\Z"))
-    result = "number, items, pos" if line else "number, items"
-    # ValueError: datetime() refusing a date such as 31-Feb (the general parser decides).
-    lines += ["    except (Decline, ValueError):", "        return None", f"    return {result}"]
+    result = "number, items, pos, literal_bytes" if line else "number, items"
+    # ValueError: datetime() refusing a date such as 31-Feb; KeyError: an hour such as
+    # 24; OverflowError, OSError: fromtimestamp() beyond its range. The general parser
+    # decides those.
+    errors = (
+        "Decline, ValueError, KeyError, OverflowError, OSError" if local else "Decline, ValueError"
+    )
+    lines += [f"    except ({errors}):", "        return None", f"    return {result}"]
     exec("\n".join(lines), names)  # our own source: see the docstring
     return names["read_line" if line else "read"]
 

@@ -34,6 +34,13 @@ Literals = dict[int, bytes]
 
 # Literals at least this large are kept out of line by next_frame().
 _OUT_OF_LINE = 1024
+# The receive buffer: it starts small, grows to _CAPACITY as reads fill it, and is
+# compacted rather than grown beyond that unless one response needs more (it shrinks
+# back once that response is framed). A read is not offered less than _MIN_READ.
+_INITIAL_CAPACITY = 64 * 1024
+_CAPACITY = 1024 * 1024
+_MIN_READ = 64 * 1024
+_ZEROS = memoryview(bytes(256 * 1024))  # what the buffer grows by
 _NO_LITERALS: Literals = {}  # returned for every response without any; never mutated
 
 
@@ -61,8 +68,10 @@ class Framer:
     """
 
     __slots__ = (
+        "_base",
         "_buf",
         "_closed",
+        "_end",
         "_head",
         "_line_start",
         "_literal_bytes",
@@ -84,8 +93,11 @@ class Framer:
     ) -> None:
         self.limits = limits
         self.tolerances = tolerances
-        self._buf = bytearray()
-        # Offsets into _buf, which always starts at the beginning of the current response.
+        # The received bytes are _buf[_base:_end]: _base is the start of the current
+        # response, what lies past _end is room for the next read (receive_buffer()).
+        # Every other offset below is an index into _buf.
+        self._buf = bytearray(_INITIAL_CAPACITY)
+        self._base = self._end = 0
         self._line_start = 0  # start of the line being scanned
         self._scan = 0  # where the search for the line's LF resumes
         self._literal_start = 0
@@ -103,16 +115,93 @@ class Framer:
         self._literals: Literals = {}
         self._moved = self._literal_bytes = 0
 
+    # -- input ----------------------------------------------------------------------
+
     def feed(self, data: bytes | bytearray | memoryview) -> None:
         """Add bytes received from the server."""
         if self._closed:
             raise ProtocolError("data fed to a framer after end of stream")
-        self._buf += data
+        n = len(data)
+        if len(self._buf) - self._end < n:
+            self._make_room(n)
+        end = self._end
+        self._buf[end : end + n] = data
+        self._end = end + n
+
+    def receive_buffer(self, size: int) -> memoryview:
+        """A writable view of up to ``size`` bytes at the end of the buffer, for a socket's
+        ``recv_into`` to fill; then :meth:`commit` the number of bytes written. This saves
+        :meth:`feed`'s copy of every byte received.
+
+        The view must be released (or dropped) before the next :meth:`feed` or
+        :meth:`receive_buffer`; nothing else resizes the buffer.
+        """
+        if self._closed:
+            raise ProtocolError("data fed to a framer after end of stream")
+        free = len(self._buf) - self._end
+        if free < size and (free < _MIN_READ or len(self._buf) < _CAPACITY):
+            self._make_room(size)
+            free = len(self._buf) - self._end
+        with memoryview(self._buf) as view:
+            return view[self._end : self._end + min(free, size)]
+
+    def commit(self, n: int) -> None:
+        """``n`` bytes were written into the view :meth:`receive_buffer` gave."""
+        if not 0 <= n <= len(self._buf) - self._end:
+            raise ValueError(f"cannot commit {n} bytes")
+        self._end += n
+
+    def _make_room(self, n: int) -> None:
+        """At least ``n`` free bytes after _end: move the current response to the front
+        of the buffer, and grow the buffer if that is not enough."""
+        buf, base, end = self._buf, self._base, self._end
+        live = end - base
+        if self._literal_end >= 0:  # a pending literal: room for all of it at once
+            n = max(n, self._literal_end - end)
+        if base:
+            with memoryview(buf) as view:
+                view[:live] = view[base:end]  # overlapping: copied as by memmove
+            self._rebase()
+        want = max(live + n, _CAPACITY)
+        if len(buf) < want:
+            try:
+                # In place (realloc, no second buffer: a long line or a big literal
+                # must not need twice its size), a block of zeros at a time.
+                while len(buf) < want:
+                    buf += _ZEROS[: want - len(buf)]
+            except BufferError:  # a view handed out earlier still exists: a new buffer
+                bigger = bytearray(want)
+                with memoryview(buf) as view:
+                    bigger[:live] = view[:live]
+                self._buf = bigger
+
+    def _rebase(self) -> None:
+        # The current response now starts at offset 0.
+        base = self._base
+        if base:
+            self._base = 0
+            self._end -= base
+            self._line_start -= base
+            self._scan -= base
+            self._literal_start -= base
+            if self._literal_end >= 0:
+                self._literal_end -= base
+
+    def _consumed(self, to: int) -> None:
+        """Everything before ``to`` has left the buffer (framed, moved or streamed)."""
+        self._base = self._line_start = self._scan = to
+        if to == self._end:  # empty: start again at the front, and shrink after a giant
+            self._rebase()
+            if len(self._buf) > _CAPACITY:
+                try:
+                    del self._buf[_CAPACITY:]
+                except BufferError:
+                    self._buf = bytearray(_CAPACITY)
 
     @property
     def buffered(self) -> int:
         """Bytes received but not yet returned as part of a complete response."""
-        return len(self._buf) + self._moved
+        return self._end - self._base + self._moved
 
     def discard(self) -> int:
         """Drop everything buffered and not yet framed; return how many bytes were dropped.
@@ -120,38 +209,54 @@ class Framer:
         Used after a STARTTLS OK: whatever the server sent in plaintext after it must never
         be processed (RFC 9051 section 6.2.1).
         """
-        dropped = len(self._buf) + self._moved
-        self._buf.clear()
+        dropped = self.buffered
+        self._base = self._end = 0
         self._head, self._literals, self._moved, self._literal_bytes = [], {}, 0, 0
         self._line_start = self._scan = 0
         self._literal_end = -1
         self._sink = None
         return dropped
 
+    # -- output ---------------------------------------------------------------------
+
     def take_lines(
         self,
-        read_line: Callable[[bytearray, int, int], tuple[int, Any, int] | None],
+        read_line: Callable[[bytearray, int, int, int], tuple[int, Any, int, int] | None],
         max_depth: int,
     ) -> list[tuple[int, Any]]:
-        """At a response boundary, take the one-line responses at the front of the buffer
-        that ``read_line`` reads whole (a compiled FETCH shape: see
-        :class:`.fastfetch.Shape`), straight from the buffer, and return what it read.
-        Stops at the first it declines; :meth:`next_frame` frames that one as usual."""
-        if self._line_start or self._literal_end >= 0 or self._sink is not None or self._head:
+        """At a response boundary, take the whole responses at the front of the buffer
+        that ``read_line(buf, pos, endpos, max_depth)`` reads (a compiled FETCH shape:
+        see :class:`.fastfetch.Shape`), straight from the buffer, and return what it
+        read. Stops at the first it declines; :meth:`next_frame` frames that one as usual.
+        ``read_line`` must not accept a response that does not end by ``endpos``, and
+        reports how many bytes of literal data it read, for the limits."""
+        base = self._base
+        if (
+            self._line_start != base
+            or self._literal_end >= 0
+            or self._sink is not None
+            or self._head
+        ):
             return []
-        buf = self._buf
-        longest = min(self.limits.max_line_length + 2, self.limits.max_response_size)
+        buf, end = self._buf, self._end
+        limits = self.limits
+        # Checked with room to spare: a response nearer a limit is left to next_frame(),
+        # which checks each line and literal exactly (and raises).
+        longest_text = min(limits.max_line_length + 2, limits.max_response_size)
         out = []
-        pos = 0
-        while (got := read_line(buf, pos, max_depth)) is not None:
-            number, items, end = got
-            if end - pos > longest:
-                break  # next_frame() reports the limit
+        pos = base
+        while (got := read_line(buf, pos, end, max_depth)) is not None:
+            number, items, response_end, literal_bytes = got
+            size = response_end - pos
+            if size - literal_bytes > longest_text or (
+                literal_bytes
+                and (literal_bytes > limits.max_literal_size or size > limits.max_response_size)
+            ):
+                break
             out.append((number, items))
-            pos = end
-        if pos:
-            del buf[:pos]
-            self._scan = 0
+            pos = response_end
+        if pos != base:
+            self._consumed(pos)
         return out
 
     def next_response(self) -> bytes | None:
@@ -169,45 +274,46 @@ class Framer:
     def next_frame(self) -> tuple[bytes, Literals] | None:
         """Like :meth:`next_response`, with literals of 1 KiB or more kept out of the
         response text (see :data:`Literals`); the parser takes both."""
-        buf = self._buf
         limits = self.limits
         while True:
+            buf, base, end = self._buf, self._base, self._end
             if self._sink is not None:
-                # A streamed literal: hand over what has arrived and keep none of it.
-                start = self._line_start
-                n = min(len(buf) - start, self._sink_left)
+                # A streamed literal (at _base, see below): hand over what has arrived.
+                n = min(end - base, self._sink_left)
                 if n:
-                    self._sink.write(bytes(buf[start : start + n]))
-                    del buf[start : start + n]
+                    with memoryview(buf) as view:
+                        data = bytes(view[base : base + n])
+                    self._consumed(base + n)
                     self._sink_left -= n
+                    self._sink.write(data)
                 if self._sink_left:
                     return None
                 self._sink = None
+                buf, base, end = self._buf, self._base, self._end
             if self._literal_end >= 0:
-                end = self._literal_end
-                if len(buf) < end:
+                literal_end = self._literal_end
+                if end < literal_end:
                     return None
                 self._literal_end = -1
                 start = self._literal_start
-                if end - start >= _OUT_OF_LINE:
-                    # Out of line: the text so far and the data each copied once, then
-                    # dropped from the front of the buffer (cheap for a bytearray).
+                if literal_end - start >= _OUT_OF_LINE:
+                    # Out of line: the text so far and the data each copied once.
                     with memoryview(buf) as view:
-                        self._head.append(bytes(view[:start]))
-                        data = bytes(view[start:end])
-                    del buf[:end]
+                        self._head.append(bytes(view[base:start]))
+                        data = bytes(view[start:literal_end])
                     # The data's offset in the text: what has left _buf, minus the data.
-                    self._literals[self._moved + start - self._literal_bytes] = data
-                    self._moved += end
-                    self._literal_bytes += end - start
-                    self._line_start = self._scan = 0
+                    self._literals[self._moved + start - base - self._literal_bytes] = data
+                    self._moved += literal_end - base
+                    self._literal_bytes += literal_end - start
+                    self._consumed(literal_end)
+                    buf, base, end = self._buf, self._base, self._end
                 else:
-                    self._line_start = self._scan = end
-            lf = buf.find(b"\n", self._scan)
+                    self._line_start = self._scan = literal_end
+            lf = buf.find(b"\n", self._scan, end)
             if lf < 0:
-                self._scan = len(buf)
-                pending = self._scan - self._line_start
-                if pending and buf[-1] == 0x0D:  # possibly the CR of the CRLF to come
+                self._scan = end
+                pending = end - self._line_start
+                if pending and buf[end - 1] == 0x0D:  # possibly the CR of the CRLF to come
                     pending -= 1
                 if pending > limits.max_line_length:
                     raise LimitExceededError(
@@ -216,8 +322,8 @@ class Framer:
                         limit="max_line_length",
                         value=pending,
                     )
-                if self._scan + self._moved > limits.max_response_size:
-                    raise self._response_too_large(self._scan + self._moved)
+                if end - base + self._moved > limits.max_response_size:
+                    raise self._response_too_large(end - base + self._moved)
                 return None
             line_end = lf  # exclusive end of the line's content
             if lf > self._line_start and buf[lf - 1] == 0x0D:
@@ -231,8 +337,8 @@ class Framer:
                     limit="max_line_length",
                     value=line_end - self._line_start,
                 )
-            if lf + 1 + self._moved > limits.max_response_size:
-                raise self._response_too_large(lf + 1 + self._moved)
+            if lf + 1 - base + self._moved > limits.max_response_size:
+                raise self._response_too_large(lf + 1 - base + self._moved)
             size = (
                 self._literal_size(buf, self._line_start, line_end)
                 if line_end > self._line_start and buf[line_end - 1] == 0x7D  # "}"
@@ -240,9 +346,8 @@ class Framer:
             )
             if size is None:
                 with memoryview(buf) as view:  # one copy, not two (buf[:n] copies)
-                    text = bytes(view[:line_end])
-                del buf[: lf + 1]
-                self._line_start = self._scan = 0
+                    text = bytes(view[base:line_end])
+                self._consumed(lf + 1)
                 if not self._head:
                     return text, _NO_LITERALS
                 self._head.append(text)
@@ -258,18 +363,20 @@ class Framer:
                 )
             sink = None
             if self.literal_router is not None:
-                prefix = b"".join(self._head) + bytes(buf[:line_end])  # the text so far
+                prefix = b"".join(self._head) + bytes(buf[base:line_end])  # the text so far
                 sink = self.literal_router(prefix, size)
             if sink is not None and size:
-                # The parser will see an empty literal; the data goes to the sink.
+                # The parser will see an empty literal ({0}); the text so far leaves the
+                # buffer, and the data that follows goes to the sink as it arrives.
                 brace = buf.rfind(b"{", self._line_start, line_end)
-                buf[brace + 1 : line_end - 1] = b"0"
-                lf -= (line_end - 1) - (brace + 2)
+                text = bytes(buf[base : brace + 1]) + b"0" + bytes(buf[line_end - 1 : lf + 1])
+                self._head.append(text)
+                self._moved += len(text)
                 self._sink, self._sink_left, self._sink_size = sink, size, size
-                self._line_start = self._scan = lf + 1
+                self._consumed(lf + 1)
                 continue
-            if lf + 1 + size + self._moved > limits.max_response_size:
-                raise self._response_too_large(lf + 1 + size + self._moved)
+            if lf + 1 + size - base + self._moved > limits.max_response_size:
+                raise self._response_too_large(lf + 1 + size - base + self._moved)
             self._literal_start = lf + 1
             self._literal_end = lf + 1 + size
 
@@ -286,16 +393,16 @@ class Framer:
                 f"connection closed in the middle of a literal ({got} of {self._sink_size} "
                 "bytes received); what was written to the sink is incomplete"
             )
-        if self._literal_end > len(self._buf):
+        if self._literal_end > self._end:
             size = self._literal_end - self._literal_start
-            got = len(self._buf) - self._literal_start
+            got = self._end - self._literal_start
             raise ConnectionClosedError(
                 f"connection closed in the middle of a literal ({got} of {size} bytes received)"
             )
-        if self._buf or self._moved:
+        if self._end > self._base or self._moved:
             raise ConnectionClosedError(
                 f"connection closed in the middle of a response "
-                f"({len(self._buf) + self._moved} bytes of an incomplete response discarded)"
+                f"({self.buffered} bytes of an incomplete response discarded)"
             )
 
     # -- helpers ---------------------------------------------------------------

@@ -1231,14 +1231,20 @@ class Parser:
             self._learn(tuple(response.data))
         return response
 
-    def take_fetch_lines(self, framer: Framer) -> list[tuple[int, ResponseDict]]:
+    def take_fetch_lines(
+        self, framer: Framer, local_times: bool = False, literals: bool = True
+    ) -> list[tuple[int, ResponseDict]]:
         """The FETCH responses at the front of ``framer``'s buffer that the current
         shape reads whole, without framing them one by one (see
-        :meth:`.Framer.take_lines`); ``(message number, items)`` each."""
+        :meth:`.Framer.take_lines`); ``(message number, items)`` each. With
+        ``local_times``, INTERNALDATE comes as naive local time (see
+        :class:`.fastfetch.Shape`); without ``literals``, no response with a literal is
+        taken (one the framer may have to stream to a sink)."""
         shape = self._shape
-        if shape is None or shape.read_line is None:
+        if shape is None or (shape.literals and not literals):
             return []
-        got = framer.take_lines(shape.read_line, self.limits.max_depth)
+        read_line = shape.read_line_local if local_times else shape.read_line
+        got = framer.take_lines(read_line, self.limits.max_depth)
         self._hits += len(got)
         return got
 

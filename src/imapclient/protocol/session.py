@@ -20,6 +20,7 @@ import re
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from ..exceptions import (
@@ -180,6 +181,7 @@ class PendingCommand:
     on_continuation: ContinuationHandler | None = field(default=None, repr=False)
     route: RoutePredicate | None = field(default=None, repr=False)
     literal_sink: LiteralRouter | None = field(default=None, repr=False)
+    local_times: bool = field(default=False, repr=False)
     untagged: list[Response] = field(default_factory=list)
     result: StatusResponse | None = None
     error: IMAPClientError | None = None
@@ -285,6 +287,7 @@ class Session:
         on_continuation: ContinuationHandler | None = None,
         route: RoutePredicate | None = None,
         literal_sink: LiteralRouter | None = None,
+        local_times: bool = False,
     ) -> PendingCommand:
         """Queue ``command``; its bytes come out of :meth:`data_to_send`.
 
@@ -295,7 +298,10 @@ class Session:
         that belong to this command, which lets commands with the same kind of untagged
         answer (FETCHes of disjoint UID sets) be in flight together. ``literal_sink``
         may claim literals of this command's responses as they are announced, to stream
-        them to a writable instead of buffering them.
+        them to a writable instead of buffering them. With ``local_times``, the FETCH
+        responses of this command's listing may give INTERNALDATE already converted to
+        naive local time, as :func:`.datetime_to_native` would (the command layer
+        converts the others); without it, every INTERNALDATE is aware.
         """
         if self.error is not None:
             raise self.error
@@ -311,7 +317,7 @@ class Session:
         else:
             claim_set = claims if claims is ALL_UNTAGGED else frozenset(claims)
         pending = PendingCommand(
-            tag, command, claim_set, segments, on_continuation, route, literal_sink
+            tag, command, claim_set, segments, on_continuation, route, literal_sink, local_times
         )
         self._outbox.append(pending)
         return pending
@@ -426,22 +432,52 @@ class Session:
         if not data:
             self._on_eof()
             return
+        self._process(len(data), data)
+
+    def receive_buffer(self, size: int) -> memoryview:
+        """Where the front end may write up to ``size`` bytes read from the server (a
+        socket's ``recv_into``), then say how many with :meth:`received`: the same as
+        :meth:`receive_data` without its copy. The view must be released or dropped
+        before the next call."""
+        if self.error is not None:
+            raise self.error
+        return self._framer.receive_buffer(size)
+
+    def received(self, n: int) -> None:
+        """``n`` bytes were written into the last :meth:`receive_buffer`; 0 means the
+        server closed the connection. Raises as :meth:`receive_data` does."""
+        if self.error is not None:
+            raise self.error
+        if self._tls_pending:
+            return  # plaintext after the STARTTLS OK: never processed
+        if not n:
+            self._on_eof()
+            return
+        self._process(n, None)
+
+    def _process(self, size: int, data: bytes | None) -> None:
+        # ``data`` to feed, or None: ``size`` bytes already written by receive_buffer().
         # Parsing a large read allocates many small objects that are never cyclic
         # garbage; pausing the cyclic collector for this call only (it runs at once if it
         # is due when re-enabled) spares repeated collections over the growing results.
-        pause = len(data) >= _GC_PAUSE_SIZE and gc.isenabled()
+        pause = size >= _GC_PAUSE_SIZE and gc.isenabled()
         if pause:
             gc.disable()
         try:
             framer, parser = self._framer, self._parser
-            framer.feed(data)
+            if data is None:
+                framer.commit(size)
+            else:
+                framer.feed(data)
             lanes = self._fetch_lanes()
             while True:
                 if lanes:
                     # A listing's one-line FETCH responses, read straight from the buffer.
-                    lines = parser.take_fetch_lines(framer)
+                    local = all(cmd.local_times for cmd in lanes)
+                    streams = any(cmd.literal_sink is not None for cmd in lanes)
+                    lines = parser.take_fetch_lines(framer, local, not streams)
                     if lines:
-                        self._lines_to_lanes(lanes, lines)
+                        self._lines_to_lanes(lanes, lines, local)
                 frame = framer.next_frame()
                 if frame is None:
                     break
@@ -480,7 +516,10 @@ class Session:
         return lanes
 
     def _lines_to_lanes(
-        self, lanes: tuple[PendingCommand, ...], lines: Sequence[tuple[int, dict[bytes, Any]]]
+        self,
+        lanes: tuple[PendingCommand, ...],
+        lines: Sequence[tuple[int, dict[bytes, Any]]],
+        local: bool,
     ) -> None:
         route = lanes[0].route
         if len(lanes) == 1 and type(route) is MessageRange:  # one listing: routed inline
@@ -492,10 +531,24 @@ class Session:
                 if type(msgid) is int and first <= msgid <= last:
                     append(response)
                 else:
-                    self._handle(response)  # nobody's: kept for the caller as unsolicited
+                    self._unrouted(response, local)
             return
         for number, items in lines:
-            self._to_lane(lanes, UntaggedResponse(b"FETCH", number, items))
+            response = UntaggedResponse(b"FETCH", number, items)
+            for cmd in lanes:
+                if cmd.route is None or cmd.route(response):
+                    cmd.untagged.append(response)
+                    break
+            else:
+                self._unrouted(response, local)
+
+    def _unrouted(self, response: UntaggedResponse, local: bool) -> None:
+        # Nobody's: kept for the caller as unsolicited, with the aware INTERNALDATE the
+        # protocol layer gives everywhere else (the same instant, in the local zone).
+        date = response.data.get(b"INTERNALDATE") if local else None
+        if type(date) is datetime and date.tzinfo is None:
+            response.data[b"INTERNALDATE"] = date.astimezone()
+        self._handle(response)
 
     def _to_lane(self, lanes: tuple[PendingCommand, ...], response: UntaggedResponse) -> None:
         # What _handle_untagged does for a FETCH when only FETCH commands are in flight.
