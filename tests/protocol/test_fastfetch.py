@@ -807,3 +807,65 @@ def test_a_literal_to_be_streamed_is_never_read_from_the_buffer() -> None:
     assert b"".join(written) == b"hello"
     (response,) = pending.untagged
     assert response.data[b"BODY[]"] == b""  # the data went to the sink
+
+
+ENVELOPE_KEYS = (b"UID", b"ENVELOPE")
+
+
+def envelope_line(date: bytes) -> bytearray:
+    return bytearray(
+        b'* 7 FETCH (UID 9 ENVELOPE ("%s" "hi" (("A" NIL "a" "x.org")) NIL NIL NIL NIL NIL '
+        b'NIL "<id@x>"))\r\n' % date
+    )
+
+
+@settings(
+    FAST, suppress_health_check=[*FAST.suppress_health_check, HealthCheck.function_scoped_fixture]
+)  # the zone fixture is the same for every example, on purpose
+@given(
+    st.sampled_from([b"", b"Sun, "]),
+    st.integers(1, 31),
+    st.sampled_from([b"Jan", b"feb", b"Oct", b"Foo"]),
+    st.sampled_from([1, 1969, 2023, 2024, 9999]),
+    st.integers(0, 25),
+    st.integers(0, 61),
+    st.integers(0, 61),
+    st.sampled_from([b"+0000", b"-0000", b"+0530", b"-0700", b"+1400", b"+9999"]),
+    st.sampled_from([b"", b" (PDT)"]),
+)
+def test_local_envelope_date_is_datetime_to_native_of_the_aware_one(
+    local_zone: str,
+    weekday: bytes,
+    day: int,
+    month: bytes,
+    year: int,
+    hour: int,
+    minute: int,
+    second: int,
+    zone: bytes,
+    comment: bytes,
+) -> None:
+    date = b"%s%d %s %04d %02d:%02d:%02d %s%s" % (
+        weekday, day, month, year, hour, minute, second, zone, comment
+    )
+    line = envelope_line(date)
+    shape = fastfetch.shape_for(ENVELOPE_KEYS)
+    assert shape is not None
+    got = shape.read_line_local(line, 0, len(line), 100)
+    aware = shape.read_line(line, 0, len(line), 100)
+    if got is None:
+        # Declined only where the aware reader declines or fromtimestamp() cannot go;
+        # the general parser and the command layer decide then.
+        if aware is not None:
+            with pytest.raises((OverflowError, OSError, ValueError)):
+                datetime.fromtimestamp(aware[1][b"ENVELOPE"].date.timestamp())
+        return
+    assert aware is not None  # the same grammar: accepted by both or neither
+    want = aware[1][b"ENVELOPE"]
+    envelope = got[1][b"ENVELOPE"]
+    assert envelope.date.tzinfo is None
+    assert envelope.date == datetime_to_native(want.date)
+    assert envelope.date.fold == datetime_to_native(want.date).fold
+    assert envelope[1:] == want[1:]
+    # And the aware reader agrees with the general parser, as everywhere else.
+    assert same(dict(aware[1]), dict(general(bytes(line[:-2])).data))

@@ -295,6 +295,44 @@ def _envelope_date(raw: bytes) -> datetime:
         raise _Decline from None
 
 
+_ENV_DAY_SECONDS: dict[bytes, int] = {}
+_ENV_ZONE_SECONDS: dict[bytes, int] = {}
+_ENV_SECONDS = {b"%02d" % n: min(n, 59) for n in range(100)}  # as _envelope_date()
+
+
+def _envelope_date_local(raw: bytes) -> datetime:
+    """datetime_to_native(_envelope_date(raw)), without making the aware value."""
+    m = _ENV_DATE.match(raw)
+    if m is None:
+        raise _Decline
+    text, hh, mm, ss, zone = m.groups()
+    day = _ENV_DAY_SECONDS.get(text)
+    if day is None:
+        d, month, y = text.split(b" ")
+        month_number = MONTHS.get(month.lower())
+        if month_number is None:
+            raise _Decline
+        try:
+            day = date(int(y), month_number, int(d)).toordinal() * 86400
+        except ValueError:
+            raise _Decline from None
+        if len(_ENV_DAY_SECONDS) >= 4096:
+            _ENV_DAY_SECONDS.clear()
+        _ENV_DAY_SECONDS[text] = day
+    offset = _ENV_ZONE_SECONDS.get(zone)
+    if offset is None:
+        tz = _ZONES.get(zone) or _envelope_zone(zone)
+        offset = _EPOCH_SECONDS + int(tz.utcoffset(None).total_seconds())
+        if len(_ENV_ZONE_SECONDS) < 1024:
+            _ENV_ZONE_SECONDS[zone] = offset
+    try:
+        return datetime.fromtimestamp(
+            day + _HOURS[hh] + _MINUTES[mm] + _ENV_SECONDS[ss] - offset
+        )
+    except (KeyError, OverflowError, OSError, ValueError):
+        raise _Decline from None
+
+
 # Addresses and whole address lists recur (the account's own, frequent correspondents,
 # the same recipients): each distinct text is converted once. Values are immutable, so
 # sharing them between results is safe.
@@ -339,6 +377,18 @@ def _raw_envelope(g: tuple[Any, ...], i: int) -> tuple[Any, ...]:
 
 
 def _envelope(g: tuple[Any, ...], i: int) -> Envelope:
+    return _make_envelope(g, i, _envelope_date)
+
+
+def _envelope_local(g: tuple[Any, ...], i: int) -> Envelope:
+    """:func:`_envelope` with the date as the naive local time ``normalise_times``
+    gives (see Shape.read_line_local)."""
+    return _make_envelope(g, i, _envelope_date_local)
+
+
+def _make_envelope(
+    g: tuple[Any, ...], i: int, date_of: Callable[[bytes], datetime]
+) -> Envelope:
     raw_date = _nstring(g[i])
     lists: list[tuple[Address, ...] | None] = []
     last_token = last = None
@@ -353,7 +403,7 @@ def _envelope(g: tuple[Any, ...], i: int) -> Envelope:
     return _new_tuple(
         Envelope,
         (
-            _envelope_date(raw_date) if raw_date else None,
+            date_of(raw_date) if raw_date else None,
             _nstring(g[i + 1]),
             *lists,
             _nstring(g[i + 8]),
@@ -554,6 +604,11 @@ _PATTERN_ITEMS: dict[bytes, tuple[bytes, int, _Converter | str | None]] = {
     b"INTERNALDATE": (INTERNALDATE, 5, _INTERNALDATE_EXPRESSION),
     b"ENVELOPE": (_ENVELOPE, 10, _envelope),
 }
+# What read_line_local uses instead.
+_LOCAL_CONVERTERS: dict[bytes, _Converter | str] = {
+    b"INTERNALDATE": _LOCAL_INTERNALDATE_EXPRESSION,
+    b"ENVELOPE": _envelope_local,
+}
 # Items read by a function (they nest without bound).
 _READER_ITEMS: dict[bytes, _Reader] = {
     b"BODYSTRUCTURE": _read_body,
@@ -601,7 +656,8 @@ def _compile(keys: tuple[bytes, ...]) -> Shape | None:
     if read is None:
         return None
     read_line = _build(keys, line=True)
-    local = _build(keys, line=True, local=True) if b"INTERNALDATE" in keys else read_line
+    dated = b"INTERNALDATE" in keys or b"ENVELOPE" in keys
+    local = _build(keys, line=True, local=True) if dated else read_line
     literals = any(_NSTRING_KEY.match(key) for key in keys)
     return Shape(keys, read, read_line, local, literals)
 
@@ -665,8 +721,8 @@ def _build(keys: tuple[bytes, ...], *, line: bool, local: bool = False) -> Any:
             return None
         fragment, count, convert = spec
         pattern += fragment
-        if local and convert is _INTERNALDATE_EXPRESSION:
-            convert = _LOCAL_INTERNALDATE_EXPRESSION
+        if local:
+            convert = _LOCAL_CONVERTERS.get(key, convert)
         if convert is None:
             lines.append(f"        items[k{index}] = int(g[{group - 1}])")
         elif isinstance(convert, str):

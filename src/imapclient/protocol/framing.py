@@ -36,9 +36,11 @@ Literals = dict[int, bytes]
 _OUT_OF_LINE = 1024
 # The receive buffer: it starts small, grows to _CAPACITY as reads fill it, and is
 # compacted rather than grown beyond that unless one response needs more (it shrinks
-# back once that response is framed). A read is not offered less than _MIN_READ.
+# back once that response is framed). A read is not offered less than _MIN_READ. The
+# capacity is one read's worth: a buffer reused in place stays in the CPU's cache (on
+# the ENVELOPE listing a 1 MiB ring measured 10% slower than this).
 _INITIAL_CAPACITY = 64 * 1024
-_CAPACITY = 1024 * 1024
+_CAPACITY = 256 * 1024
 _MIN_READ = 64 * 1024
 _ZEROS = memoryview(bytes(256 * 1024))  # what the buffer grows by
 _NO_LITERALS: Literals = {}  # returned for every response without any; never mutated
