@@ -103,7 +103,11 @@ def _drain(
         assert framer.buffered == fed - end, (framer.buffered, fed, end)
 
 
-def run(stream: bytes, chunks: list[bytes], limits: Limits, tolerances: Tolerance) -> Outcome:
+def run(
+    stream: bytes, chunks: list[bytes], limits: Limits, tolerances: Tolerance, into: bool = False
+) -> Outcome:
+    """Frame ``stream`` arriving as ``chunks``: fed, or with ``into`` written into the
+    framer's receive buffer (which may offer less than a chunk at a time)."""
     out = Outcome()
     framer = Framer(limits, tolerances)
     bare_lf = bool(tolerances & Tolerance.BARE_LF)
@@ -111,9 +115,22 @@ def run(stream: bytes, chunks: list[bytes], limits: Limits, tolerances: Toleranc
     fed = 0
     try:
         for chunk in chunks:
-            framer.feed(chunk)
-            fed += len(chunk)
-            _drain(framer, stream, fed, state, out, bare_lf)
+            if not into:
+                framer.feed(chunk)
+                fed += len(chunk)
+                _drain(framer, stream, fed, state, out, bare_lf)
+                continue
+            done = 0
+            while done < len(chunk):
+                view = framer.receive_buffer(len(chunk) - done)
+                n = min(len(view), len(chunk) - done)
+                assert n > 0, "receive_buffer() offered no room"
+                view[:n] = chunk[done : done + n]
+                view.release()
+                framer.commit(n)
+                done += n
+                fed += n
+                _drain(framer, stream, fed, state, out, bare_lf)
     except ProtocolError as exc:
         out.error = exc
         return out
@@ -152,6 +169,10 @@ def test_one_input(data: bytes) -> None:
 
     chunked = run(stream, chunks, limits, tolerances)
     whole = run(stream, [stream], limits, tolerances)
+    into = run(stream, chunks, limits, tolerances, into=True)
+    assert into.responses == chunked.responses, (into.responses, chunked.responses)
+    assert (into.error is None) == (chunked.error is None), (into.error, chunked.error)
+    assert (into.eof_error is None) == (chunked.eof_error is None)
     assert chunked.responses == whole.responses, (chunked.responses, whole.responses)
     assert (chunked.error is None) == (whole.error is None), (chunked.error, whole.error)
     assert (chunked.eof_error is None) == (whole.eof_error is None), (

@@ -272,6 +272,20 @@ def _differential(response: bytes, base: bytes | None = None) -> None:
             continue
         assert isinstance(general, UntaggedResponse), ("fast path accepted", response, general)
         assert (fast[0], dict(fast[1])) == (general.number, dict(general.data)), response
+    for keys in candidates:
+        # The same straight from a receive buffer, with other bytes after the data that
+        # the reader must not look at, and cut one byte short.
+        shape = shape_for(keys)
+        if shape is None:
+            continue
+        line = response + b"\r\n"
+        buf = bytearray(line + line)
+        got = shape.read_line(buf, 0, len(line), DEFAULT_LIMITS.max_depth)
+        if got is not None:
+            assert isinstance(general, UntaggedResponse), ("line reader accepted", response)
+            assert got[2] == len(line), (response, got)
+            assert (got[0], dict(got[1])) == (general.number, dict(general.data)), response
+        assert shape.read_line(buf, 0, len(line) - 1, DEFAULT_LIMITS.max_depth) is None
 
 
 def _stream(fdp: Any) -> None:

@@ -869,3 +869,34 @@ def test_local_envelope_date_is_datetime_to_native_of_the_aware_one(
     assert envelope[1:] == want[1:]
     # And the aware reader agrees with the general parser, as everywhere else.
     assert same(dict(aware[1]), dict(general(bytes(line[:-2])).data))
+
+
+def test_envelope_dates_of_responses_not_the_listings_stay_aware() -> None:
+    line = bytes(envelope_line(b"Sun, 01 Jan 2023 07:26:41 +0530"))[:-2]
+    session = Session()
+    session.receive_data(b"* PREAUTH hi\r\n")
+    session.send(Command(b"SELECT", [Atom(b"INBOX")]))
+    session.data_to_send()
+    session.receive_data(b"A1 OK [READ-WRITE] done\r\n")
+    session._parser.parse(line)  # the (UID, ENVELOPE) shape is learnt
+
+    class Ctx:
+        use_uid = True
+
+    from imapclient.commands.base import message_route
+
+    pending = session.send(
+        Command(b"UID", [Atom(b"FETCH"), Atom(b"1:5"), Atom(b"ENVELOPE")]),
+        claims=(b"FETCH",),
+        route=message_route(Ctx(), Atom(b"1:5")),  # type: ignore[arg-type]
+        local_times=True,
+    )
+    session.data_to_send()
+    mine, other = line.replace(b"UID 9", b"UID 3"), line  # UID 9: not in 1:5
+    session.receive_data(mine + b"\r\n" + other + b"\r\nA2 OK done\r\n")
+    want = general(line).data[b"ENVELOPE"].date
+    (response,) = pending.untagged
+    assert response.data[b"ENVELOPE"].date == datetime_to_native(want)
+    (unsolicited,) = session.unsolicited
+    date = unsolicited.data[b"ENVELOPE"].date
+    assert date.tzinfo is not None and date == want

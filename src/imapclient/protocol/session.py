@@ -31,6 +31,7 @@ from ..exceptions import (
     LimitExceededError,
     ProtocolError,
 )
+from ..response_types import Envelope
 from .encoder import Command, LiteralMode, LiteralSource, Segment, encode_command, redacted
 from .framing import Framer, LiteralRouter, Writable
 from .limits import DEFAULT_LIMITS, Limits
@@ -543,11 +544,16 @@ class Session:
                 self._unrouted(response, local)
 
     def _unrouted(self, response: UntaggedResponse, local: bool) -> None:
-        # Nobody's: kept for the caller as unsolicited, with the aware INTERNALDATE the
-        # protocol layer gives everywhere else (the same instant, in the local zone).
-        date = response.data.get(b"INTERNALDATE") if local else None
-        if type(date) is datetime and date.tzinfo is None:
-            response.data[b"INTERNALDATE"] = date.astimezone()
+        # Nobody's: kept for the caller as unsolicited, with the aware dates the protocol
+        # layer gives everywhere else (the same instants, in the local zone).
+        if local:
+            items = response.data
+            date = items.get(b"INTERNALDATE")
+            if type(date) is datetime and date.tzinfo is None:
+                items[b"INTERNALDATE"] = date.astimezone()
+            envelope = items.get(b"ENVELOPE")
+            if type(envelope) is Envelope and envelope.date and envelope.date.tzinfo is None:
+                items[b"ENVELOPE"] = envelope._replace(date=envelope.date.astimezone())
         self._handle(response)
 
     def _to_lane(self, lanes: tuple[PendingCommand, ...], response: UntaggedResponse) -> None:
