@@ -144,6 +144,7 @@ class AsyncIMAPClient(FrontEnd):
         self._protocol: asyncio.BaseProtocol | None = None
         self._waiters: list[tuple[Callable[[], bool], asyncio.Future[None]]] = []
         self._timer: asyncio.TimerHandle | None = None
+        self._deadline = 0.0  # loop time at which the read timeout expires
         self._idle_events: IdleEvents | None = None
         self._write_paused = False  # the transport's buffer is full (flow control)
 
@@ -325,21 +326,34 @@ class AsyncIMAPClient(FrontEnd):
 
     def _on_timeout(self) -> None:
         self._timer = None
+        loop = asyncio.get_running_loop()
+        remaining = self._deadline - loop.time()
+        if remaining > 0:  # restarted since it was set: wait for the rest
+            self._timer = loop.call_later(remaining, self._on_timeout)
+            return
         if any(not p.idling for p in self._session.pending):
             self._session.abort(IMAPTimeoutError("timed out waiting for the server"))
             self._close_transport()
 
     def _arm_timer(self, force: bool = False) -> None:
         # The read timeout runs while the server owes an answer (an IDLE in progress owes
-        # nothing until DONE); every chunk received restarts it.
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
+        # nothing until DONE); every chunk received restarts it. Restarting only moves
+        # the deadline: the timer set earlier checks it when it fires (a listing arrives
+        # in thousands of chunks; a new timer for each is measurable).
         timeout = self._timeout.read
-        if timeout is None or self._transport is None:
+        if (
+            timeout is None
+            or self._transport is None
+            or not (force or any(not p.idling for p in self._session.pending))
+        ):
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
             return
-        if force or any(not p.idling for p in self._session.pending):
-            self._timer = asyncio.get_running_loop().call_later(timeout, self._on_timeout)
+        loop = asyncio.get_running_loop()
+        self._deadline = loop.time() + timeout
+        if self._timer is None:
+            self._timer = loop.call_later(timeout, self._on_timeout)
 
     def _wake(self) -> None:
         failed = self._session.error

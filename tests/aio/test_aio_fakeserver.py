@@ -277,3 +277,46 @@ def test_read_timeout_fires_on_a_literal_shorter_than_announced() -> None:
     with FakeServer(script) as server:
         elapsed = asyncio.run(main())
     assert 0.4 < elapsed < 5
+
+
+def test_the_read_timeout_restarts_with_every_chunk_received() -> None:
+    # The answer to NOOP trickles in one byte every 0.15 s, 2 s in all, with a read
+    # timeout of 0.5 s: the client must wait it out (the timer is restarted by each
+    # chunk), and then time out on a server that stops answering.
+    import socket
+    import threading
+    import time
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+
+    def serve() -> None:
+        conn, _ = listener.accept()
+        with conn:
+            conn.sendall(b"* OK [CAPABILITY IMAP4rev1] ready\r\n")
+            reader = conn.makefile("rb")
+            tag = reader.readline().split(b" ", 1)[0]
+            for byte in b"%s OK done\r\n" % tag:
+                conn.sendall(bytes([byte]))
+                time.sleep(0.15)  # pacing the server, not synchronising the test
+            reader.readline()  # the second NOOP: never answered
+            reader.read()  # until the client closes
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+
+    async def main() -> tuple[float, float]:
+        client = await AsyncIMAPClient.create("127.0.0.1", port, ssl=False, timeout=0.5)
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        await client.noop()
+        slow = loop.time() - start
+        start = loop.time()
+        with pytest.raises(IMAPTimeoutError):
+            await client.noop()
+        return slow, loop.time() - start
+
+    slow, dead = asyncio.run(main())
+    listener.close()
+    assert slow > 1.0  # longer than the timeout, yet no timeout
+    assert 0.4 < dead < 3

@@ -595,7 +595,8 @@ def test_commit_cannot_claim_more_than_the_view() -> None:
 def test_buffer_grows_for_a_big_response_then_shrinks_back() -> None:
     from imapclient.protocol import framing
 
-    data = bytes(range(256)) * (3 * framing._CAPACITY // 256)  # 3 MiB: beyond the capacity
+    # Beyond the size the buffer keeps after a large response.
+    data = bytes(range(256)) * ((framing._SHRINK_ABOVE + framing._CAPACITY) // 256)
     wire, _ = literal_response(b"* 1 FETCH (BODY[] ", data)
     framer = Framer()
     got = frames_by_recv([256 * 1024], wire)

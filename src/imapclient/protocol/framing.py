@@ -35,13 +35,14 @@ Literals = dict[int, bytes]
 # Literals at least this large are kept out of line by next_frame().
 _OUT_OF_LINE = 1024
 # The receive buffer: it starts small, grows to _CAPACITY as reads fill it, and is
-# compacted rather than grown beyond that unless one response needs more (it shrinks
-# back once that response is framed). A read is not offered less than _MIN_READ. The
-# capacity is one read's worth: a buffer reused in place stays in the CPU's cache (on
-# the ENVELOPE listing a 1 MiB ring measured 10% slower than this).
+# compacted rather than grown beyond that unless one response needs more (beyond
+# _SHRINK_ABOVE it shrinks back once that response is framed). A read is not offered
+# less than _MIN_READ. The capacity is one read's worth: a buffer reused in place stays
+# in the CPU's cache (on the ENVELOPE listing a 1 MiB ring measured 10% slower).
 _INITIAL_CAPACITY = 64 * 1024
 _CAPACITY = 256 * 1024
 _MIN_READ = 64 * 1024
+_SHRINK_ABOVE = 4 * 1024 * 1024  # kept up to this after a large response (no churn)
 _ZEROS = memoryview(bytes(256 * 1024))  # what the buffer grows by
 _NO_LITERALS: Literals = {}  # returned for every response without any; never mutated
 
@@ -141,7 +142,9 @@ class Framer:
         if self._closed:
             raise ProtocolError("data fed to a framer after end of stream")
         free = len(self._buf) - self._end
-        if free < size and (free < _MIN_READ or len(self._buf) < _CAPACITY):
+        # Room for a whole read when the data to move is small (fewer, larger reads);
+        # otherwise only when what is left is too little.
+        if free < size and (free < _MIN_READ or self._end - self._base <= size // 4):
             self._make_room(size)
             free = len(self._buf) - self._end
         with memoryview(self._buf) as view:
@@ -194,7 +197,7 @@ class Framer:
         self._base = self._line_start = self._scan = to
         if to == self._end:  # empty: start again at the front, and shrink after a giant
             self._rebase()
-            if len(self._buf) > _CAPACITY:
+            if len(self._buf) > _SHRINK_ABOVE:
                 try:
                     del self._buf[_CAPACITY:]
                 except BufferError:
