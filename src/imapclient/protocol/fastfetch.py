@@ -271,21 +271,24 @@ def _envelope_zone(zone: bytes) -> timezone:
 _ENV_DAYS: dict[bytes, tuple[int, int, int]] = {}
 
 
+def _env_day(text: bytes) -> tuple[int, int, int]:
+    # "17 Jul 1996" -> (1996, 7, 17), once per distinct day.
+    d, month, y = text.split(b" ")
+    month_number = MONTHS.get(month.lower())
+    if month_number is None:
+        raise _Decline
+    if len(_ENV_DAYS) >= 4096:
+        _ENV_DAYS.clear()
+    day = _ENV_DAYS[text] = (int(y), month_number, int(d))
+    return day
+
+
 def _envelope_date(raw: bytes) -> datetime:
     m = _ENV_DATE.match(raw)
     if m is None:
         raise _Decline
     text, hh, mm, ss, zone = m.groups()
-    day = _ENV_DAYS.get(text)
-    if day is None:
-        d, month, y = text.split(b" ")
-        month_number = MONTHS.get(month.lower())
-        if month_number is None:
-            raise _Decline
-        day = (int(y), month_number, int(d))
-        if len(_ENV_DAYS) >= 4096:
-            _ENV_DAYS.clear()
-        _ENV_DAYS[text] = day
+    day = _ENV_DAYS.get(text) or _env_day(text)
     tz = _ZONES.get(zone)
     if tz is None:
         tz = _envelope_zone(zone)
@@ -308,12 +311,9 @@ def _envelope_date_local(raw: bytes) -> datetime:
     text, hh, mm, ss, zone = m.groups()
     day = _ENV_DAY_SECONDS.get(text)
     if day is None:
-        d, month, y = text.split(b" ")
-        month_number = MONTHS.get(month.lower())
-        if month_number is None:
-            raise _Decline
+        year, month, d = _ENV_DAYS.get(text) or _env_day(text)
         try:
-            day = date(int(y), month_number, int(d)).toordinal() * 86400
+            day = date(year, month, d).toordinal() * 86400
         except ValueError:
             raise _Decline from None
         if len(_ENV_DAY_SECONDS) >= 4096:
