@@ -272,10 +272,15 @@ def box_table(report: Report, results: Results, box: Box, clients: list[Client],
         report.add("", f"Full bodies ({megabytes(box.total_bytes)} of messages): throughput "
                    "and memory: peak RSS of the whole process (the interpreter and the "
                    "library take 20-30 MB of it before the task starts), and how much it "
-                   "grew during the task; the payload is the sum of the messages' sizes.", "",
+                   "grew during the task; the payload is the sum of the messages' sizes. "
+                   "Where the time went (medians): the client's CPU time in user mode and "
+                   "in the kernel (receiving, and the page faults of first touching fresh "
+                   "memory: the floor touches none), and the rest of the wall time, spent "
+                   "waiting for the server.", "",
                    "| client | MB/s | ratio to floor | peak RSS | peak RSS / payload "
-                   "| growth during the task / payload |",
-                   "|---|---|---|---|---|---|")
+                   "| growth during the task / payload | user | kernel | page faults "
+                   "| waiting |",
+                   "|---|---|---|---|---|---|---|---|---|---|")
         floor = results.median(box.key, "body", "floor")
         for client in clients:
             if "body" not in client.tasks:
@@ -290,12 +295,26 @@ def box_table(report: Report, results: Results, box: Box, clients: list[Client],
             report.add(
                 f"| {client.title} | {box.total_bytes / MB / value:,.0f} | "
                 f"{ratio(value, floor)} | {megabytes(rss)} | {rss / box.total_bytes:.2f} | "
-                f"{max(0, growth) / box.total_bytes:.2f} |"
+                f"{max(0, growth) / box.total_bytes:.2f} | "
+                + cpu_cells(results.good(box.key, "body", client.key)) + " |"
             )
     if footnotes:
         report.add("")
         report.add(*(f"[{i}] {text}  " for i, text in enumerate(footnotes, 1)))
     report.add("")
+
+
+def cpu_cells(runs: list[dict[str, Any]]) -> str:
+    """user | kernel | page faults | waiting, medians over runs (a runner that predates
+    the CPU figures gives dashes)."""
+    runs = [r for r in runs if "user" in r]
+    if not runs:
+        return "- | - | - | -"
+    user = statistics.median(r["user"] for r in runs)
+    kernel = statistics.median(r["system"] for r in runs)
+    faults = statistics.median(r["faults"] for r in runs)
+    waiting = statistics.median(max(0.0, r["seconds"] - r["user"] - r["system"]) for r in runs)
+    return f"{seconds(user)} | {seconds(kernel)} | {faults:,.0f} | {seconds(waiting)}"
 
 
 def too_slow(results: Results, previous: Box | None, box: Box, task: str, client: Client,

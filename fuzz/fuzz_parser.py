@@ -280,12 +280,13 @@ def _differential(response: bytes, base: bytes | None = None) -> None:
             continue
         line = response + b"\r\n"
         buf = bytearray(line + line)
-        got = shape.read_line(buf, 0, len(line), DEFAULT_LIMITS.max_depth)
+        view, depth = memoryview(buf), DEFAULT_LIMITS.max_depth
+        got = shape.read_line(buf, view, 0, len(line), depth)
         if got is not None:
             assert isinstance(general, UntaggedResponse), ("line reader accepted", response)
             assert got[2] == len(line), (response, got)
             assert (got[0], dict(got[1])) == (general.number, dict(general.data)), response
-        assert shape.read_line(buf, 0, len(line) - 1, DEFAULT_LIMITS.max_depth) is None
+        assert shape.read_line(buf, view, 0, len(line) - 1, depth) is None
 
 
 def _stream(fdp: Any) -> None:

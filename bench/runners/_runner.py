@@ -45,6 +45,23 @@ def current_rss() -> int:
         return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
+def _usage() -> tuple[float, float, int]:
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime, r.ru_stime, r.ru_minflt
+
+
+def _spent(before: tuple[float, float, int]) -> dict[str, Any]:
+    """The task's CPU time and page faults: tells a slow run bound by the client's own
+    work (user), by the kernel (system: mostly first touches of fresh memory) or by the
+    server (the rest of the wall time)."""
+    after = _usage()
+    return {
+        "user": after[0] - before[0],
+        "system": after[1] - before[1],
+        "faults": after[2] - before[2],
+    }
+
+
 def peak_rss() -> int:
     """The process's peak resident set size. VmHWM belongs to this program's address
     space; getrusage's ru_maxrss would also count the parent's before the exec."""
@@ -169,6 +186,7 @@ def _run_blocking(
     try:
         rss_before = current_rss()
         profile = cProfile.Profile() if job.get("profile") else None
+        usage = _usage()
         start = time.perf_counter()
         result: dict[str, Any]
         if profile is not None:
@@ -176,6 +194,7 @@ def _run_blocking(
         else:
             result = function(session, job)
         seconds = time.perf_counter() - start
+        result.update(_spent(usage))
     finally:
         close(session)
     result.update(seconds=seconds, rss_before=rss_before)
@@ -192,6 +211,7 @@ async def _run_async(
     try:
         rss_before = current_rss()
         profile = cProfile.Profile() if job.get("profile") else None
+        usage = _usage()
         start = time.perf_counter()
         if profile is not None:
             profile.enable()
@@ -202,6 +222,7 @@ async def _run_async(
             if profile is not None:
                 profile.disable()
         seconds = time.perf_counter() - start
+        result.update(_spent(usage))
     finally:
         await close(session)
     result.update(seconds=seconds, rss_before=rss_before)

@@ -593,10 +593,10 @@ def check_local(line: bytearray) -> bool:
     cannot convert; returns whether it accepted."""
     shape = fastfetch.shape_for(META_KEYS)
     assert shape is not None and shape.read_line_local is not None
-    got = shape.read_line_local(line, 0, len(line), 100)
+    got = shape.read_line_local(line, memoryview(line), 0, len(line), 100)
     reference = local_reference(line)
     if got is None:
-        aware = shape.read_line(line, 0, len(line), 100)
+        aware = shape.read_line(line, memoryview(line), 0, len(line), 100)
         if aware is not None and reference is not None:
             # Only where fromtimestamp() cannot go: datetime_to_native() has a slower
             # way there, which the command layer takes.
@@ -756,6 +756,54 @@ def test_a_body_listing_read_from_the_buffer_agrees_with_the_general_parser(size
     assert session._parser._hits >= 30  # most were read by the compiled shape
 
 
+NSTRING_FORMS = {  # the form on the wire: the literal data it carries
+    "literal": (b"{5}\r\nab)\r\n", 5),
+    "empty literal": (b"{0}\r\n", 0),
+    "literal with leading zeros": (b"{003}\r\nabc", 3),
+    "quoted": (b'"a header"', 0),
+    "quoted with escapes": (b'"a \\"b\\" \\\\c"', 0),
+    "empty quoted": (b'""', 0),
+    "NIL": (b"NIL", 0),
+}
+NSTRING_DECLINED = {
+    "lowercase nil": b"nil",
+    "atom": b"abc",
+    "literal without CRLF": b"{3}abc",
+    "literal8 marker": b"~{3}\r\nabc",
+    "quoted CR": b'"a\rb"',
+    "NIL run into the next item": b"NILFLAGS",
+}
+
+
+@pytest.mark.parametrize("text", sorted(NSTRING_FORMS), ids=str)
+@pytest.mark.parametrize("where", ["first", "last"])
+def test_the_line_reader_reads_each_nstring_form_as_the_general_parser_does(text, where):
+    value, data_size = NSTRING_FORMS[text]
+    other = b"{4}\r\nbody"
+    header, body = (value, other) if where == "first" else (other, value)
+    line = b"* 3 FETCH (UID 9 BODY[HEADER] %s FLAGS (\\Seen) BODY[TEXT] %s)" % (header, body)
+    want = general(line)
+    shape = fastfetch.shape_for(tuple(want.data))
+    assert shape is not None
+    end = len(line) + 2
+    buf = bytearray(line + b"\r\n* 4 FETCH (UID 10 ")  # bytes past endpos
+    got = shape.read_line(buf, memoryview(buf), 0, end, 100)
+    assert got is not None, line
+    number, items, pos, literal_bytes = got
+    assert (number, dict(items)) == (want.number, dict(want.data))
+    assert (pos, literal_bytes) == (end, 4 + data_size)
+    for cut in range(end - 1, 0, -5):  # never completed from what lies past endpos
+        assert shape.read_line(buf, memoryview(buf), 0, cut, 100) is None
+
+
+@pytest.mark.parametrize("text", sorted(NSTRING_DECLINED), ids=str)
+def test_the_line_reader_declines_what_is_not_an_nstring(text):
+    shape = fastfetch.shape_for((b"UID", b"BODY[]"))
+    assert shape is not None
+    line = b"* 3 FETCH (UID 9 BODY[] %s)\r\n" % NSTRING_DECLINED[text]
+    assert shape.read_line(line, memoryview(line), 0, len(line), 100) is None
+
+
 def test_bytes_past_the_end_of_the_data_are_never_read() -> None:
     # Once a response is taken the buffer is reused from its start, and the old bytes
     # stay behind the new data: a reader that looked past the end would see an old
@@ -851,8 +899,8 @@ def test_local_envelope_date_is_datetime_to_native_of_the_aware_one(
     line = envelope_line(date)
     shape = fastfetch.shape_for(ENVELOPE_KEYS)
     assert shape is not None
-    got = shape.read_line_local(line, 0, len(line), 100)
-    aware = shape.read_line(line, 0, len(line), 100)
+    got = shape.read_line_local(line, memoryview(line), 0, len(line), 100)
+    aware = shape.read_line(line, memoryview(line), 0, len(line), 100)
     if got is None:
         # Declined only where the aware reader declines or fromtimestamp() cannot go;
         # the general parser and the command layer decide then.

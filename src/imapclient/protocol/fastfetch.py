@@ -570,24 +570,23 @@ def _read_nstring(
     raise _Decline
 
 
-def _read_nstring_at(buf: bytearray, pos: int, endpos: int) -> tuple[bytes | None, int, int]:
-    """nstring in the framer's buffer (see Shape.read_line): the value, where it ends,
-    and how many bytes of literal data it had. A literal is copied out once, as
-    :meth:`.Framer.next_frame` would; one not wholly before ``endpos`` is declined."""
-    if pos >= endpos:
-        raise _Decline
-    if buf[pos] == 0x7B:  # "{"
-        m = _LITERAL_ANNOUNCEMENT.match(buf, pos, endpos)
-        if m is None:
-            raise _Decline
-        start = m.end()
-        end = start + int(m.group(1))
-        if end > endpos:
-            raise _Decline  # still arriving: the framer frames it when it is whole
-        with memoryview(buf) as view:
-            return bytes(view[start:end]), end, end - start
-    value, end = _read_nstring(buf, pos, 0, None)  # type: ignore[arg-type]
-    return value, end, 0
+# An nstring in a line reader's pattern: a literal's size, or a quoted string's content;
+# NIL when neither group matched. A literal's data is taken by the generated code.
+_NSTRING_ALTERNATIVES = rb'(?:\{(\d{1,20})\}\r\n|"([^"\\\r\n]*(?:\\["\\][^"\\\r\n]*)*)"|NIL)'
+# What the generated code does with them: ``{i}``, ``{j}`` are the two groups' indexes.
+# A literal is copied out once, as Framer.next_frame would; one not wholly before
+# ``endpos`` is declined (still arriving: the framer frames it when it is whole).
+_NSTRING_CODE = """\
+        size = g[{i}]
+        if size is None:
+            items[k{key}] = None if g[{j}] is None else unquote(g[{j}])
+        else:
+            end = pos + int(size)
+            if end > endpos:
+                return None
+            items[k{key}] = bytes(view[pos:end])
+            literal_bytes += end - pos
+            pos = end"""
 
 
 _Reader = Callable[[bytes, int, int, "Literals | None"], tuple[Any, int]]
@@ -617,7 +616,9 @@ _READER_ITEMS: dict[bytes, _Reader] = {
 
 
 _Read = Callable[[bytes, int, "Literals | None"], "tuple[int, ResponseDict] | None"]
-_ReadLine = Callable[[bytearray, int, int, int], "tuple[int, ResponseDict, int, int] | None"]
+_ReadLine = Callable[
+    [bytearray, memoryview, int, int, int], "tuple[int, ResponseDict, int, int] | None"
+]
 
 
 class Shape:
@@ -625,9 +626,10 @@ class Shape:
 
     ``read(buf, max_depth, literals=None)`` returns ``(message number, items)`` for the
     FETCH response ``buf`` (with its out-of-line literals, see :mod:`.framing`), or None
-    to decline it. ``read_line(buf, pos, endpos, max_depth)`` reads a response straight
-    from the framer's buffer between ``pos`` and ``endpos`` (its final CRLF included,
-    its literals too: ``literals`` says whether it can have any) and returns
+    to decline it. ``read_line(buf, view, pos, endpos, max_depth)`` reads a response
+    straight from the framer's buffer ``buf`` (``view`` is a memoryview of it) between
+    ``pos`` and ``endpos`` (its final CRLF included, its literals too: ``literals``
+    says whether it can have any) and returns
     ``(message number, items, end, bytes of literal data)``; see
     :meth:`.Framer.take_lines`. ``read_line_local`` is the same, except that it gives
     INTERNALDATE as the naive local time that ``datetime_to_native`` makes of it (for
@@ -666,9 +668,9 @@ def _build(keys: tuple[bytes, ...], *, line: bool, local: bool = False) -> Any:
     """Build a reader as straight-line Python, as dataclasses and namedtuple do: one
     statement per item, no per-item loop or dispatch. The source holds only generated
     names and group numbers; keys, patterns and converters are passed in ``names``."""
-    names: dict[str, Any] = {"ResponseDict": ResponseDict, "Decline": _Decline}
+    names: dict[str, Any] = {"ResponseDict": ResponseDict, "Decline": _Decline, "unquote": unquote}
     lines = [
-        "def read_line(buf, pos, endpos, max_depth):"
+        "def read_line(buf, view, pos, endpos, max_depth):"
         if line
         else "def read(buf, max_depth, literals=None):",
         "    items = ResponseDict()",
@@ -680,6 +682,13 @@ def _build(keys: tuple[bytes, ...], *, line: bool, local: bool = False) -> Any:
     step = 0
 
     def end_step(source: bytes) -> None:
+        if line and step and source == rb"\)\r\n":  # the usual end after a literal
+            lines[steps_at[-1]] = (
+                '        if not buf.startswith(b")\\r\\n", pos, endpos):\n'
+                "            return None"
+            )
+            lines.append("        pos += 3")
+            return
         names[f"match{step}"] = re.compile(source).match
         lines[steps_at[-1]] = (
             f"        m = match{step}(buf, pos{', endpos' if line else ''})\n"
@@ -698,19 +707,24 @@ def _build(keys: tuple[bytes, ...], *, line: bool, local: bool = False) -> Any:
         pattern += rb"(?i:" + re.escape(key) + rb") "
         reader: Any = _READER_ITEMS.get(key)
         nstring = reader is None and _NSTRING_KEY.match(key) is not None
+        if nstring and line:
+            # In the step's pattern; a literal's data ends the step (a pattern cannot
+            # skip it).
+            end_step(pattern + _NSTRING_ALTERNATIVES)
+            lines.append(_NSTRING_CODE.format(i=group - 1, j=group, key=index))
+            step += 1
+            pattern, group = b"", 1
+            steps_at.append(len(lines))
+            lines.append("")
+            continue
         if nstring:
-            reader = _read_nstring_at if line else _read_nstring
+            reader = _read_nstring
         if reader is not None:
             end_step(pattern)
             names[f"r{index}"] = reader
-            if nstring and line:
-                lines.append(f"        items[k{index}], pos, n = r{index}(buf, pos, endpos)")
-                lines.append("        literal_bytes += n")
-            else:
-                literals = "None" if line else "literals"
-                lines.append(
-                    f"        items[k{index}], pos = r{index}(buf, pos, max_depth, {literals})"
-                )
+            literals = "None" if line else "literals"
+            call = f"r{index}(buf, pos, max_depth, {literals})"
+            lines.append(f"        items[k{index}], pos = {call}")
             step += 1
             pattern, group = b"", 1
             steps_at.append(len(lines))

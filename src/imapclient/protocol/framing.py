@@ -226,11 +226,13 @@ class Framer:
 
     def take_lines(
         self,
-        read_line: Callable[[bytearray, int, int, int], tuple[int, Any, int, int] | None],
+        read_line: Callable[
+            [bytearray, memoryview, int, int, int], tuple[int, Any, int, int] | None
+        ],
         max_depth: int,
     ) -> list[tuple[int, Any]]:
         """At a response boundary, take the whole responses at the front of the buffer
-        that ``read_line(buf, pos, endpos, max_depth)`` reads (a compiled FETCH shape:
+        that ``read_line(buf, view, pos, endpos, max_depth)`` reads (a compiled FETCH shape:
         see :class:`.fastfetch.Shape`), straight from the buffer, and return what it
         read. Stops at the first it declines; :meth:`next_frame` frames that one as usual.
         ``read_line`` must not accept a response that does not end by ``endpos``, and
@@ -250,16 +252,20 @@ class Framer:
         longest_text = min(limits.max_line_length + 2, limits.max_response_size)
         out = []
         pos = base
-        while (got := read_line(buf, pos, end, max_depth)) is not None:
-            number, items, response_end, literal_bytes = got
-            size = response_end - pos
-            if size - literal_bytes > longest_text or (
-                literal_bytes
-                and (literal_bytes > limits.max_literal_size or size > limits.max_response_size)
-            ):
-                break
-            out.append((number, items))
-            pos = response_end
+        with memoryview(buf) as view:  # released before anything can resize buf
+            while (got := read_line(buf, view, pos, end, max_depth)) is not None:
+                number, items, response_end, literal_bytes = got
+                size = response_end - pos
+                if size - literal_bytes > longest_text or (
+                    literal_bytes
+                    and (
+                        literal_bytes > limits.max_literal_size
+                        or size > limits.max_response_size
+                    )
+                ):
+                    break
+                out.append((number, items))
+                pos = response_end
         if pos != base:
             self._consumed(pos)
         return out
