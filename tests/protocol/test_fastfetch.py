@@ -820,6 +820,35 @@ def test_bytes_past_the_end_of_the_data_are_never_read() -> None:
             assert len(parser.take_fetch_lines(framer)) == 1
 
 
+def test_a_response_cut_inside_its_literal_is_still_taken_whole() -> None:
+    # The framer has seen the literal's announcement and waits for its data; once the
+    # data is there the line reader takes the response (it is not framed), and a
+    # response it declines is framed from the state the framer kept.
+    first, second = body_listing(30)[28:30]  # literals of 2,716 and 2,813 bytes
+    declined = first[:-1] + b" X-OTHER 5)"
+    for line, taken in ((first, True), (declined, False)):
+        framer, parser = Framer(), Parser()
+        parser.parse(second)  # learns the (UID, BODY[]) shape
+        wire = line + b"\r\n" + second + b"\r\n"
+        cut = line.index(b"}\r\n") + 100  # inside the first literal
+        framer.feed(wire[:cut])
+        assert parser.take_fetch_lines(framer) == []
+        assert framer.next_frame() is None  # now waiting for the literal's data
+        framer.feed(wire[cut:])
+        got = parser.take_fetch_lines(framer)
+        if taken:
+            assert [n for n, _ in got] == [29, 30]
+            assert dict(got[0][1]) == dict(general(line).data)
+        else:
+            assert got == []
+            frame = framer.next_frame()
+            assert frame is not None
+            assert parser.parse(*frame) == general(line)
+            frame = framer.next_frame()  # (the parser now expects X-OTHER's shape)
+            assert frame is not None and parser.parse(*frame) == general(second)
+        assert framer.buffered == 0 and framer.next_frame() is None
+
+
 def test_a_literal_over_the_limit_is_left_to_the_framer() -> None:
     limits = Limits(max_literal_size=1000)
     framer, parser = Framer(limits), Parser(limits)

@@ -236,14 +236,13 @@ class Framer:
         see :class:`.fastfetch.Shape`), straight from the buffer, and return what it
         read. Stops at the first it declines; :meth:`next_frame` frames that one as usual.
         ``read_line`` must not accept a response that does not end by ``endpos``, and
-        reports how many bytes of literal data it read, for the limits."""
+        reports how many bytes of literal data it read, for the limits.
+
+        A response whose first literal :meth:`next_frame` is waiting for is offered
+        again: nothing of it has left the buffer yet, so once it is whole it is read
+        here like the others (a response cut by a read boundary is not framed)."""
         base = self._base
-        if (
-            self._line_start != base
-            or self._literal_end >= 0
-            or self._sink is not None
-            or self._head
-        ):
+        if self._line_start != base or self._sink is not None or self._head:
             return []
         buf, end = self._buf, self._end
         limits = self.limits
@@ -267,6 +266,7 @@ class Framer:
                 out.append((number, items))
                 pos = response_end
         if pos != base:
+            self._literal_end = -1  # the literal next_frame was waiting for was taken
             self._consumed(pos)
         return out
 
