@@ -1,5 +1,5 @@
 # Developer shortcuts. The benchmark suite against the peers is described in
-# bench/README.md; `make bench` takes about 17 minutes on 2 cores, `make bench-quick`
+# bench/README.md; `make bench` takes about 18 minutes on 2 cores, `make bench-quick`
 # (a 1,000-message smoke run) about a minute. Extra options: make bench BENCH_ARGS="--reps 3".
 
 .PHONY: bench bench-quick

@@ -467,7 +467,7 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true",
                         help="smoke run: a 1,000-message box, 3 repetitions, a 20 MB "
                              "message to stream, 10 IDLE round trips")
-    parser.add_argument("--reps", type=int, help="repetitions (default 5; quick 3)")
+    parser.add_argument("--reps", type=int, help="repetitions (default 9; quick 3)")
     parser.add_argument("--reps-large", type=int,
                         help="repetitions on the 100,000-message box (default 3)")
     parser.add_argument("--boxes", help="comma-separated message counts "
@@ -497,7 +497,7 @@ def main() -> int:
     options = parser.parse_args()
 
     quick = options.quick
-    reps = options.reps or (3 if quick else 5)
+    reps = options.reps or (3 if quick else 9)
     reps_large = options.reps_large or min(reps, 3)
     counts = [int(c) for c in (options.boxes or ("1000" if quick else "10000,100000")).split(",")]
     stream_size = (options.stream_mb or (20 if quick else 200)) * 1024 * 1024
