@@ -146,6 +146,11 @@ VALID_RESPONSES: tuple[bytes, ...] = (
     b'NIL NIL "quoted-printable" 568 10 NIL ("inline" NIL) ("en" "de") NIL) 19 NIL '
     b'("attachment" ("filename" "a.eml")) NIL NIL) "mixed" ("boundary" "=_14") NIL NIL NIL))',
     b"* 31 FETCH (UID 31 MODSEQ (77) BODY[] {5}\r\nHello X-GM-MSGID 99)",
+    # A literal subject (the line readers' fallback).
+    b'* 16 FETCH (UID 16 ENVELOPE ("Mon, 02 Jan 2023 23:21:13 +0200" {12}\r\nRe: a\r\n\tlong '
+    b'(("Carol" NIL "carol" "news.example")) NIL NIL (("Alice" NIL "alice" "example.org")) '
+    b'NIL NIL NIL "<16@news.example>") BODYSTRUCTURE ("text" "plain" ("charset" "utf-8") '
+    b'NIL NIL "7bit" 12 1 NIL NIL NIL NIL))',
 )
 
 

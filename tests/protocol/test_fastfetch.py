@@ -886,6 +886,88 @@ def test_a_literal_to_be_streamed_is_never_read_from_the_buffer() -> None:
     assert response.data[b"BODY[]"] == b""  # the data went to the sink
 
 
+# --- an ENVELOPE whose subject is a literal: the line readers' fallback -----------------
+
+SUBJECT = b'"=?utf-8?q?=F0=9F=8E=89_Party_on_Saturday!?="'
+LITERAL_SUBJECTS = {
+    "folded with CRLF": b"=?utf-8?b?zpXOu867?=\r\n =?utf-8?b?z4I=?=",
+    "folded with a TAB": b"Re: a long subject\tthat was folded",
+    "protocol-like text": b'x") NIL NIL {5}\r\n(("a" NIL "b" "c"))',
+    "empty": b"",
+    "8-bit": "Ελληνικά".encode(),
+}
+
+
+def with_literal_subject(data: bytes, response: bytes = DOVECOT_ENVELOPE) -> bytes:
+    assert SUBJECT in response
+    return response.replace(SUBJECT, b"{%d}\r\n%s" % (len(data), data))
+
+
+@pytest.mark.parametrize("name", sorted(LITERAL_SUBJECTS), ids=str)
+def test_the_line_readers_read_an_envelope_with_a_literal_subject(name, local_zone):
+    data = LITERAL_SUBJECTS[name]
+    text = with_literal_subject(data)
+    want = general(text)
+    shape = fastfetch.shape_for(tuple(want.data))
+    assert shape is not None and shape.literals  # never read while a lane streams
+    end = len(text) + 2
+    buf = bytearray(text + b"\r\n" + DOVECOT_ENVELOPE[:200])  # stale bytes past endpos
+    got = shape.read_line(buf, memoryview(buf), 0, end, 100)
+    assert got is not None
+    assert (got[0], dict(got[1]), got[2], got[3]) == (want.number, dict(want.data), end, len(data))
+    assert got[1][b"ENVELOPE"].subject == data
+    local = shape.read_line_local(buf, memoryview(buf), 0, end, 100)
+    assert local is not None
+    envelope, reference = local[1][b"ENVELOPE"], want.data[b"ENVELOPE"]
+    assert envelope[1:] == reference[1:]
+    assert envelope.date == datetime_to_native(reference.date)
+    for cut in range(end - 1, 0, -9):  # never completed from what lies past endpos
+        assert shape.read_line(buf, memoryview(buf), 0, cut, 100) is None
+
+
+LITERAL_ENVELOPES_DECLINED = {
+    "literal display name": (b'(("Trent Nowak" NIL', b'(({11}\r\nTrent Nowak NIL'),
+    "literal date": (
+        b'"Sun, 01 Jan 2023 07:26:41 +0530"',
+        b"{31}\r\nSun, 01 Jan 2023 07:26:41 +0530",
+    ),
+    "literal longer than the response": (b"{5}\r\nParty", b"{9000}\r\nParty"),
+    "literal without CRLF": (b"{5}\r\nParty", b"{5}Party"),
+    "two literals": (b'"<0.dd793279@example.org>"', b"{24}\r\n<0.dd793279@example.org>"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(LITERAL_ENVELOPES_DECLINED), ids=str)
+def test_other_literals_in_an_envelope_are_left_to_the_general_parser(name):
+    old, new = LITERAL_ENVELOPES_DECLINED[name]
+    text = with_literal_subject(b"Party")
+    assert old in text
+    text = text.replace(old, new)
+    shape = fastfetch.shape_for(tuple(general(DOVECOT_ENVELOPE).data))
+    assert shape is not None
+    buf = bytearray(text + b"\r\n")
+    assert shape.read_line(buf, memoryview(buf), 0, len(buf), 100) is None
+    assert shape.read_line_local(buf, memoryview(buf), 0, len(buf), 100) is None
+
+
+def test_a_listing_with_literal_subjects_is_read_from_the_buffer() -> None:
+    lines = [
+        with_literal_subject(b"Subject %d\r\n folded" % n).replace(b"UID 1 ", b"UID %d " % n)
+        .replace(b"* 1 ", b"* %d " % n)
+        if n % 2
+        else DOVECOT_ENVELOPE.replace(b"UID 1 ", b"UID %d " % n).replace(b"* 1 ", b"* %d " % n)
+        for n in range(101, 141)
+    ]
+    wire = b"".join(line + b"\r\n" for line in lines) + b"A2 OK done\r\n"
+    for cuts in ([], [700, 1400, 5000], list(range(97, len(wire), 997))):
+        session, pending = run_listing(wire, cuts)
+        got = [r for r in pending.untagged if isinstance(r, UntaggedResponse)]
+        assert [(r.number, dict(r.data)) for r in got] == [
+            (general(line).number, dict(general(line).data)) for line in lines
+        ]
+        assert session._parser._hits >= 30
+
+
 ENVELOPE_KEYS = (b"UID", b"ENVELOPE")
 
 

@@ -387,8 +387,12 @@ def _envelope_local(g: tuple[Any, ...], i: int) -> Envelope:
 
 
 def _make_envelope(
-    g: tuple[Any, ...], i: int, date_of: Callable[[bytes], datetime]
+    g: tuple[Any, ...],
+    i: int,
+    date_of: Callable[[bytes], datetime],
+    subject: bytes | None = None,
 ) -> Envelope:
+    # ``subject``: a literal's data (see _read_envelope_literal); else it is in ``g``.
     raw_date = _nstring(g[i])
     lists: list[tuple[Address, ...] | None] = []
     last_token = last = None
@@ -404,12 +408,39 @@ def _make_envelope(
         Envelope,
         (
             date_of(raw_date) if raw_date else None,
-            _nstring(g[i + 1]),
+            _nstring(g[i + 1]) if subject is None else subject,
             *lists,
             _nstring(g[i + 8]),
             _nstring(g[i + 9]),
         ),
     )
+
+
+# An envelope whose subject is a literal: Dovecot sends a subject that kept its folding
+# (CRLF or TAB) that way. Up to the literal's data, then from just after it.
+_ENVELOPE_TO_SUBJECT = re.compile(rb"\((" + _NQ + rb") \{(" + _NUM + rb")\}\r\n")
+_ENVELOPE_AFTER_SUBJECT = re.compile(b" " + _groups(*[_ADDRESS_LIST] * 6, _NQ, _NQ) + rb"\)")
+
+
+def _read_envelope_literal(
+    buf: bytearray, view: memoryview, pos: int, endpos: int, date_of: Callable[[bytes], datetime]
+) -> tuple[Envelope, int, int]:
+    """An ENVELOPE with a literal subject, in the framer's buffer (a line reader's
+    fallback, see _build): the envelope, where it ends, and the literal's size. Anything
+    else, or a literal not wholly before ``endpos``, is declined."""
+    m = _ENVELOPE_TO_SUBJECT.match(buf, pos, endpos)
+    if m is None:
+        raise _Decline
+    start = m.end()
+    end = start + int(m.group(2))
+    if end > endpos:
+        raise _Decline
+    rest = _ENVELOPE_AFTER_SUBJECT.match(buf, end, endpos)
+    if rest is None:
+        raise _Decline
+    groups = (m.group(1), None, *rest.groups())
+    envelope = _make_envelope(groups, 0, date_of, bytes(view[start:end]))
+    return envelope, rest.end(), end - start
 
 
 _DAYS: dict[bytes, tuple[int, int, int]] = {}
@@ -660,21 +691,37 @@ def _compile(keys: tuple[bytes, ...]) -> Shape | None:
     read_line = _build(keys, line=True)
     dated = b"INTERNALDATE" in keys or b"ENVELOPE" in keys
     local = _build(keys, line=True, local=True) if dated else read_line
-    literals = any(_NSTRING_KEY.match(key) for key in keys)
+    # An ENVELOPE's subject can be a literal (read by the line readers' fallback).
+    literals = b"ENVELOPE" in keys or any(_NSTRING_KEY.match(key) for key in keys)
     return Shape(keys, read, read_line, local, literals)
 
 
-def _build(keys: tuple[bytes, ...], *, line: bool, local: bool = False) -> Any:
+def _build(
+    keys: tuple[bytes, ...], *, line: bool, local: bool = False, envelope_literal: bool = False
+) -> Any:
     """Build a reader as straight-line Python, as dataclasses and namedtuple do: one
     statement per item, no per-item loop or dispatch. The source holds only generated
-    names and group numbers; keys, patterns and converters are passed in ``names``."""
+    names and group numbers; keys, patterns and converters are passed in ``names``.
+
+    A line reader with an ENVELOPE item has a fallback, built with ``envelope_literal``:
+    the same reader, except that it reads the ENVELOPE with _read_envelope_literal. When
+    the step holding the ENVELOPE does not match, the response is offered to it from its
+    start (the common envelope stays one match in one pattern)."""
     names: dict[str, Any] = {"ResponseDict": ResponseDict, "Decline": _Decline, "unquote": unquote}
+    fallback = (
+        _build(keys, line=True, local=local, envelope_literal=True)
+        if line and not envelope_literal and b"ENVELOPE" in keys
+        else None
+    )
+    names["fallback"] = fallback
+    envelope_step = -1  # the step whose pattern holds the ENVELOPE (fallback or not)
     lines = [
-        "def read_line(buf, view, pos, endpos, max_depth):"
+        "def read_line(buf, view, origin, endpos, max_depth):"
         if line
         else "def read(buf, max_depth, literals=None):",
+        "    pos = origin" if line else "    pos = 0",
         "    items = ResponseDict()",
-        "    literal_bytes = 0" if line else "    pos = 0",
+        "    literal_bytes = 0",
         "    try:",
     ]
     pattern = rb"\* (" + _NUM + rb") (?i:FETCH) \("
@@ -690,10 +737,15 @@ def _build(keys: tuple[bytes, ...], *, line: bool, local: bool = False) -> Any:
             lines.append("        pos += 3")
             return
         names[f"match{step}"] = re.compile(source).match
+        declined = (
+            "fallback(buf, view, origin, endpos, max_depth)"
+            if fallback is not None and step == envelope_step
+            else "None"
+        )
         lines[steps_at[-1]] = (
             f"        m = match{step}(buf, pos{', endpos' if line else ''})\n"
             "        if m is None:\n"
-            "            return None\n"
+            f"            return {declined}\n"
             "        g = m.groups()\n" + ("        number = int(g[0])\n" if step == 0 else "")
         )
         lines.append("        pos = m.end()")
@@ -717,6 +769,20 @@ def _build(keys: tuple[bytes, ...], *, line: bool, local: bool = False) -> Any:
             steps_at.append(len(lines))
             lines.append("")
             continue
+        if envelope_literal and key == b"ENVELOPE":
+            end_step(pattern)
+            names[f"r{index}"] = _read_envelope_literal
+            names[f"d{index}"] = _envelope_date_local if local else _envelope_date
+            call = f"r{index}(buf, view, pos, endpos, d{index})"
+            lines.append(f"        items[k{index}], pos, n = {call}")
+            lines.append("        literal_bytes += n")
+            step += 1
+            pattern, group = b"", 1
+            steps_at.append(len(lines))
+            lines.append("")
+            continue
+        if key == b"ENVELOPE":
+            envelope_step = step
         if nstring:
             reader = _read_nstring
         if reader is not None:
