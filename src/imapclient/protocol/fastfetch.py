@@ -268,27 +268,12 @@ def _envelope_zone(zone: bytes) -> timezone:
     return tz
 
 
-_ENV_DAYS: dict[bytes, tuple[int, int, int]] = {}
-
-
-def _env_day(text: bytes) -> tuple[int, int, int]:
-    # "17 Jul 1996" -> (1996, 7, 17), once per distinct day.
-    d, month, y = text.split(b" ")
-    month_number = MONTHS.get(month.lower())
-    if month_number is None:
-        raise _Decline
-    if len(_ENV_DAYS) >= 4096:
-        _ENV_DAYS.clear()
-    day = _ENV_DAYS[text] = (int(y), month_number, int(d))
-    return day
-
-
 def _envelope_date(raw: bytes) -> datetime:
     m = _ENV_DATE.match(raw)
     if m is None:
         raise _Decline
     text, hh, mm, ss, zone = m.groups()
-    day = _ENV_DAYS.get(text) or _env_day(text)
+    day = _DAYS.get(text) or _day_of(text)
     tz = _ZONES.get(zone)
     if tz is None:
         tz = _envelope_zone(zone)
@@ -311,7 +296,7 @@ def _envelope_date_local(raw: bytes) -> datetime:
     text, hh, mm, ss, zone = m.groups()
     day = _ENV_DAY_SECONDS.get(text)
     if day is None:
-        year, month, d = _ENV_DAYS.get(text) or _env_day(text)
+        year, month, d = _DAYS.get(text) or _day_of(text)
         try:
             day = date(year, month, d).toordinal() * 86400
         except ValueError:
@@ -472,8 +457,10 @@ _TWO = {b"%02d" % n: n for n in range(100)}
 
 
 def _day_of(text: bytes) -> tuple[int, int, int]:
-    # A listing has few distinct days and zones: each is converted once.
-    day, month, year = text.split(b"-")
+    # "17-Jul-1996" (INTERNALDATE) or "17 Jul 1996" (an envelope's date, as the patterns
+    # give them) -> (1996, 7, 17). A listing has few distinct days and zones: each is
+    # converted once.
+    day, month, year = text[:-9], text[-8:-5], text[-4:]
     number = MONTHS.get(month.lower())
     if number is None:
         raise _Decline
@@ -714,16 +701,14 @@ def _build(
         else None
     )
     names["fallback"] = fallback
-    envelope_step = -1  # the step whose pattern holds the ENVELOPE (fallback or not)
-    lines = [
-        "def read_line(buf, view, origin, endpos, max_depth):"
-        if line
-        else "def read(buf, max_depth, literals=None):",
-        "    pos = origin" if line else "    pos = 0",
-        "    items = ResponseDict()",
-        "    literal_bytes = 0",
-        "    try:",
-    ]
+    envelope_step = -1  # the step whose pattern holds the ENVELOPE: its failure tries fallback
+    if line:
+        lines = ["def read_line(buf, view, origin, endpos, max_depth):", "    pos = origin"]
+        lines += ["    items = ResponseDict()", "    literal_bytes = 0"]
+    else:
+        lines = ["def read(buf, max_depth, literals=None):", "    pos = 0"]
+        lines += ["    items = ResponseDict()"]
+    lines.append("    try:")
     pattern = rb"\* (" + _NUM + rb") (?i:FETCH) \("
     group = 2  # the next group of the pattern being built; 1 is the message number
     step = 0
@@ -750,8 +735,16 @@ def _build(
         )
         lines.append("        pos = m.end()")
 
+    def next_step() -> None:
+        # After an item read outside the pattern: a new step, with a pattern of its own.
+        nonlocal step, pattern, group
+        step += 1
+        pattern, group = b"", 1
+        steps_at.append(len(lines))
+        lines.append("")  # replaced by the step's match once its pattern is complete
+
     steps_at = [len(lines)]
-    lines.append("")  # replaced by the step's match once its pattern is complete
+    lines.append("")  # as in next_step()
     for index, key in enumerate(keys):
         names[f"k{index}"] = key
         if index:
@@ -764,10 +757,7 @@ def _build(
             # skip it).
             end_step(pattern + _NSTRING_ALTERNATIVES)
             lines.append(_NSTRING_CODE.format(i=group - 1, j=group, key=index))
-            step += 1
-            pattern, group = b"", 1
-            steps_at.append(len(lines))
-            lines.append("")
+            next_step()
             continue
         if envelope_literal and key == b"ENVELOPE":
             end_step(pattern)
@@ -776,10 +766,7 @@ def _build(
             call = f"r{index}(buf, view, pos, endpos, d{index})"
             lines.append(f"        items[k{index}], pos, n = {call}")
             lines.append("        literal_bytes += n")
-            step += 1
-            pattern, group = b"", 1
-            steps_at.append(len(lines))
-            lines.append("")
+            next_step()
             continue
         if key == b"ENVELOPE":
             envelope_step = step
@@ -791,10 +778,7 @@ def _build(
             literals = "None" if line else "literals"
             call = f"r{index}(buf, pos, max_depth, {literals})"
             lines.append(f"        items[k{index}], pos = {call}")
-            step += 1
-            pattern, group = b"", 1
-            steps_at.append(len(lines))
-            lines.append("")
+            next_step()
             continue
         spec = _PATTERN_ITEMS.get(key)
         if spec is None:
